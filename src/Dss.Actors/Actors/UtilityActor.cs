@@ -1,0 +1,59 @@
+using Akka.Actor;
+using DarkSideSync.Actors.Internal;
+using DarkSideSync.Engine;
+using DarkSideSync.LuaSide;
+
+namespace DarkSideSync.Actors;
+
+/// <summary>
+/// The actor of one utility registration, a child of the state's DssSupervisor. It lives
+/// exactly as long as the registration: it stops when the utility unregisters, and when it
+/// is stopped (cancelled by stop-DSS, or failed) the utility is unregistered.
+/// Actors deliver to Lua through it: <see cref="Deliver"/> and <see cref="Request"/>, which
+/// suits <c>Ask</c> and <c>PipeTo</c>.
+/// </summary>
+public static class UtilityActor
+{
+    internal static Props Props(Registration registration) =>
+        Akka.Actor.Props.Create(() => new UtilityActorImpl(registration));
+
+    public interface ICommand;
+
+    /// <summary>Queue a non-blocking delivery; answered with <see cref="Delivered"/>.</summary>
+    /// <param name="Decode">Runs on the Lua thread in poll(): push a function and its arguments, return the count.</param>
+    public sealed record Deliver(Func<LuaStack, int> Decode) : ICommand;
+
+    /// <summary>The hand-over status of a <see cref="Deliver"/>.</summary>
+    public sealed record Delivered(DssStatus Status);
+
+    /// <summary>
+    /// Queue a blocking delivery; answered with <see cref="Answered"/> once Lua answers, or with
+    /// a <see cref="Status.Failure"/> (refused, cancelled, timed out, or a hook threw).
+    /// </summary>
+    /// <param name="Decode">Runs on the Lua thread in poll().</param>
+    /// <param name="Answer">Runs on the Lua thread with Lua's answer on the stack; its result is the answer.</param>
+    /// <param name="Timeout">Give up after this long; null waits as long as the utility is registered.</param>
+    public sealed record Request(Func<LuaStack, int> Decode, Func<LuaStack, bool, object?> Answer, TimeSpan? Timeout = null) : ICommand;
+
+    /// <summary>Lua's answer to a <see cref="Request"/>.</summary>
+    public sealed record Answered(object? Value);
+
+    /// <summary>From the supervisor during stop-DSS: run the utility's cancel hook, then make sure it is unregistered.</summary>
+    internal sealed record Cancel : ICommand
+    {
+        public static readonly Cancel Instance = new();
+
+        private Cancel()
+        {
+        }
+    }
+
+    internal sealed record RegistrationEnded
+    {
+        public static readonly RegistrationEnded Instance = new();
+
+        private RegistrationEnded()
+        {
+        }
+    }
+}

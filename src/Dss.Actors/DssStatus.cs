@@ -1,0 +1,27 @@
+namespace DarkSideSync;
+
+/// <summary>The status codes of the DSS C API 1v0, with the values of the spec.</summary>
+public enum DssStatus
+{
+    /// <summary>A warning: the delivery was queued, only the UDP notification failed.</summary>
+    UdpSendFailed = -99,
+    Success = -100,
+    /// <summary>Unknown or already unregistered utility (also while DSS is stopping).</summary>
+    InvalidUtilId = -101,
+    /// <summary>DSS is not started for this Lua state, or it is stopping or stopped.</summary>
+    NotStarted = -102,
+    NoCancelProvided = -103,
+    OutOfMemory = -104,
+    NoDecodeProvided = -105,
+    /// <summary>The Lua state has no DSS data (darksidesync was never loaded into it).</summary>
+    NoGlobals = -106,
+    UnknownLib = -107,
+    /// <summary>The (state, library) pair is registered already; the existing registration is returned.</summary>
+    AlreadyRegistered = -108,
+}
+
+public static class DssStatusExtensions
+{
+    /// <summary>True for <see cref="DssStatus.Success"/> and the <see cref="DssStatus.UdpSendFailed"/> warning: the item was handed over.</summary>
+    public static bool IsDelivered(this DssStatus status) => status is DssStatus.Success or DssStatus.UdpSendFailed;
+}

@@ -1,0 +1,45 @@
+using DarkSideSync.Utilities;
+
+namespace DarkSideSync.Engine.Deliveries;
+
+/// <summary>
+/// One item handed to DSS by a producer: it travels deliver → decode → (return) exactly as
+/// pData does in the C API. Subclasses bind the hooks of a C utility or of a .NET one.
+/// </summary>
+internal abstract class Delivery
+{
+    private int _state; // a DeliveryState; changed only by TryMove
+
+    protected Delivery(Registration owner) => Owner = owner;
+
+    public Registration Owner { get; }
+
+    /// <summary>True when a producer waits for Lua's answer (C: <c>ret != NULL</c>).</summary>
+    public abstract bool WaitsForAnswer { get; }
+
+    /// <summary>Its node in <see cref="Owner"/>'s list of deliveries waiting for Lua's answer; guarded by the owner's gate.</summary>
+    public LinkedListNode<Delivery>? AwaitingNode { get; set; }
+
+    public DeliveryState State => (DeliveryState)Volatile.Read(ref _state);
+
+    public bool TryMove(DeliveryState from, DeliveryState to) =>
+        Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
+
+    /// <summary>Lua thread, owner's gate held: push a callback and its arguments, return how many values were pushed.</summary>
+    public abstract int Decode(lua_State L);
+
+    /// <summary>Lua thread, owner's gate held: take Lua's answer (the values on the stack), return how many values are left for Lua.</summary>
+    public abstract int Answer(lua_State L, bool garbage);
+
+    /// <summary>Any thread, owner's gate held: the delivery will never reach Lua (decode with <c>L == NULL</c>).</summary>
+    public abstract void CancelQueued(CancelReason reason);
+
+    /// <summary>Any thread, owner's gate held: Lua's answer will never come (return with <c>L == NULL</c>).</summary>
+    public abstract void CancelAnswer(CancelReason reason);
+
+    /// <summary>A .NET hook threw: end the delivery and let its producer know. Lua thread; never throws.</summary>
+    public abstract void Fail(Exception error);
+
+    /// <summary>The delivery is over (completed, cancelled or failed): release a blocked producer. Never throws.</summary>
+    public abstract void Release();
+}

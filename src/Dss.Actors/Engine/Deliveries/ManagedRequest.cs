@@ -1,0 +1,84 @@
+using DarkSideSync.LuaSide;
+using DarkSideSync.Utilities;
+
+namespace DarkSideSync.Engine.Deliveries;
+
+/// <summary>
+/// A blocking delivery of a .NET utility: the producer awaits <see cref="Completion"/> instead
+/// of blocking a thread. It ends with Lua's answer, a cancellation, a timeout or a failure.
+/// </summary>
+internal sealed class ManagedRequest<T, TResult> : Delivery
+{
+    private readonly T _data;
+    private readonly LuaDecode<T> _decode;
+    private readonly LuaReturn<TResult> _return;
+    // Continuations run on the thread pool, never on the Lua thread inside a hook.
+    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ManagedRequest(Registration owner, T data, LuaDecode<T> decode, LuaReturn<TResult> ret)
+        : base(owner)
+    {
+        _data = data;
+        _decode = decode;
+        _return = ret;
+    }
+
+    public Task<TResult> Completion => _completion.Task;
+
+    public override bool WaitsForAnswer => true;
+
+    /// <summary>
+    /// Arms the producer's timeout and token. Call after the delivery was queued: an abort
+    /// before Lua decoded it withdraws it from the queue, later ones only discard the answer.
+    /// </summary>
+    public void AbortOn(TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (timeout is null && !cancellationToken.CanBeCanceled)
+        {
+            return;
+        }
+        var aborter = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout is { } t)
+        {
+            aborter.CancelAfter(t);
+        }
+        aborter.Token.UnsafeRegister(
+            static (state, _) =>
+            {
+                var (request, token) = ((ManagedRequest<T, TResult>, CancellationToken))state!;
+                request.Abort(token.IsCancellationRequested ? CancelReason.CallerCancelled : CancelReason.Timeout);
+            },
+            (this, cancellationToken));
+        _completion.Task.ContinueWith(static (_, s) => ((CancellationTokenSource)s!).Dispose(), aborter, TaskScheduler.Default);
+    }
+
+    private void Abort(CancelReason reason)
+    {
+        bool neverDecoded = TryMove(DeliveryState.Queued, DeliveryState.Cancelled);
+        if (neverDecoded)
+        {
+            Owner.Engine.Mailbox.Withdrawn();
+        }
+        _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: !neverDecoded));
+    }
+
+    public override int Decode(lua_State L) => _decode(new LuaStack(L), _data);
+
+    public override int Answer(lua_State L, bool garbage)
+    {
+        _completion.TrySetResult(_return(new LuaStack(L), garbage));
+        return 0;
+    }
+
+    public override void CancelQueued(CancelReason reason) =>
+        _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: false));
+
+    public override void CancelAnswer(CancelReason reason) =>
+        _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: true));
+
+    public override void Fail(Exception error) =>
+        _completion.TrySetException(new DssUtilityException("A hook of the utility threw; the delivery ended.", error));
+
+    // Decode pushed nothing: the delivery is complete without an answer from Lua.
+    public override void Release() => _completion.TrySetResult(default!);
+}

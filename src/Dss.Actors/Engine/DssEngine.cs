@@ -1,0 +1,160 @@
+using Akka.Actor;
+using Akka.Event;
+using DarkSideSync.Actors;
+using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.LuaSide;
+using DarkSideSync.Notification;
+using DarkSideSync.Settings;
+
+namespace DarkSideSync.Engine;
+
+/// <summary>
+/// DSS for one Lua state between a start and a stop: the queue, the notifier, the registered
+/// utilities and the DssSupervisor that owns their lifecycles.
+/// </summary>
+internal sealed class DssEngine
+{
+    private const int Running = 0, Stopping = 1, Stopped = 2;
+
+    private readonly List<Registration> _registrations = []; // registration order; guarded by itself
+    private int _phase;
+
+    public DssEngine(ActorSystem system, DssSettings settings, int port)
+    {
+        System = system;
+        Settings = settings;
+        Log = Logging.GetLogger(system, "DarkSideSync");
+        Notifier = new UdpNotifier(settings.Notification == NotificationMode.Coalesced);
+        Notifier.SetPort(port);
+        Supervisor = system.ActorOf(DssSupervisor.Props(), $"darksidesync-{Interlocked.Increment(ref _lastEngineId)}");
+    }
+
+    private static long _lastEngineId;
+
+    public ActorSystem System { get; }
+
+    public DssSettings Settings { get; }
+
+    public ILoggingAdapter Log { get; }
+
+    public Mailbox Mailbox { get; } = new();
+
+    public UdpNotifier Notifier { get; }
+
+    public IActorRef Supervisor { get; }
+
+    public bool IsRunning => Volatile.Read(ref _phase) == Running;
+
+    /// <summary>Lua thread. One registration per library; again returns the existing one.</summary>
+    public DssStatus Register(object libId, Action cancel, out Registration? registration)
+    {
+        registration = null;
+        if (!IsRunning)
+        {
+            return DssStatus.NotStarted;
+        }
+        if (Find(libId) is { } existing)
+        {
+            registration = existing;
+            return DssStatus.AlreadyRegistered;
+        }
+        var created = new Registration(this, UtilityTable.NextId(), libId, cancel);
+        try
+        {
+            created.Actor = Supervisor
+                .Ask<DssSupervisor.UtilityAdopted>(new DssSupervisor.AdoptUtility(created), Settings.AskTimeout)
+                .GetAwaiter().GetResult().Actor;
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            Log.Error(e, "The DSS supervisor did not answer; registration refused.");
+            return DssStatus.NotStarted;
+        }
+        lock (_registrations)
+        {
+            _registrations.Add(created);
+        }
+        UtilityTable.Add(created);
+        registration = created;
+        return DssStatus.Success;
+    }
+
+    /// <summary>The registration of a library, or null.</summary>
+    public Registration? Find(object libId)
+    {
+        lock (_registrations)
+        {
+            return _registrations.Find(r => r.LibId.Equals(libId));
+        }
+    }
+
+    /// <summary>The registrations, most recently registered first (the stop-DSS order).</summary>
+    public Registration[] NewestFirst()
+    {
+        lock (_registrations)
+        {
+            var newestFirst = _registrations.ToArray();
+            Array.Reverse(newestFirst);
+            return newestFirst;
+        }
+    }
+
+    /// <summary>Any producer thread, admitted by its registration.</summary>
+    public DssStatus Post(Delivery delivery)
+    {
+        if (!IsRunning)
+        {
+            return DssStatus.NotStarted;
+        }
+        return Notifier.AfterDelivery(Mailbox.Post(delivery));
+    }
+
+    /// <summary>The registration has unregistered: forget it.</summary>
+    public void Forget(Registration registration)
+    {
+        lock (_registrations)
+        {
+            _registrations.Remove(registration);
+        }
+        UtilityTable.Remove(registration);
+    }
+
+    /// <summary>
+    /// The stop-DSS sequence; Lua thread. Refuses new registrations and deliveries, then has the
+    /// supervisor cancel every utility, newest first. When it returns no producer is blocked
+    /// and no hook of any utility of this state will run again.
+    /// </summary>
+    public void Stop()
+    {
+        if (Interlocked.CompareExchange(ref _phase, Stopping, Running) != Running)
+        {
+            return;
+        }
+        if (!System.WhenTerminated.IsCompleted)
+        {
+            try
+            {
+                Supervisor.Ask<DssSupervisor.DssStopped>(DssSupervisor.StopDss.Instance, Settings.StopTimeout)
+                    .GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                Log.Warning("The DSS supervisor did not finish stop-DSS within {0}; unregistering what is left.", Settings.StopTimeout);
+            }
+        }
+        // Whatever the actors could not do (the actor system is gone, a cancel hook hangs).
+        foreach (var registration in NewestFirst())
+        {
+            if (System.WhenTerminated.IsCompleted)
+            {
+                registration.CancelAndUnregister();
+            }
+            else
+            {
+                registration.Unregister(Utilities.CancelReason.DssStopped);
+            }
+        }
+        Volatile.Write(ref _phase, Stopped);
+        Notifier.Dispose();
+    }
+}

@@ -1,0 +1,153 @@
+using Akka.Event;
+using Akka.Actor;
+using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Utilities;
+
+namespace DarkSideSync.Engine;
+
+/// <summary>
+/// One utility registered with one Lua state: the pair (state, libid) and its utilid.
+/// Owns the stop-utility sequence. Its actor (a child of the state's DssSupervisor) owns
+/// the lifecycle around it.
+/// </summary>
+internal sealed class Registration
+{
+    private const int Registered = 0, Unregistering = 1, Unregistered = 2;
+
+    private readonly Action _cancel;
+    private readonly LinkedList<Delivery> _awaitingAnswer = new(); // guarded by Gate; in delivery order
+    private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _phase;            // Registered → Unregistering → Unregistered, never back
+    private int _producersInside;  // producer threads between the phase check and the post in Deliver
+
+    public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
+    {
+        Engine = engine;
+        UtilId = utilId;
+        LibId = libId;
+        _cancel = cancel;
+    }
+
+    public DssEngine Engine { get; }
+
+    public nint UtilId { get; }
+
+    public object LibId { get; }
+
+    /// <summary>
+    /// Held by whoever runs this utility's hooks: the Lua thread while it decodes or answers,
+    /// an unregistering thread while it cancels. So hooks never run concurrently, and an
+    /// unregister sees every outstanding delivery in one consistent state.
+    /// </summary>
+    public object Gate { get; } = new();
+
+    /// <summary>This registration's child of the DssSupervisor (Nobody until it was adopted).</summary>
+    public IActorRef Actor { get; set; } = ActorRefs.Nobody;
+
+    public bool IsRegistered => Volatile.Read(ref _phase) == Registered;
+
+    public Task WhenUnregistered => _unregistered.Task;
+
+    /// <summary>Any thread. Queues <paramref name="delivery"/> unless the utility or DSS stopped.</summary>
+    public DssStatus Deliver(Delivery delivery)
+    {
+        Interlocked.Increment(ref _producersInside);
+        try
+        {
+            // After the increment (a full fence): Unregister either sees this producer inside,
+            // or this read sees its phase change.
+            if (Volatile.Read(ref _phase) != Registered)
+            {
+                return DssStatus.InvalidUtilId;
+            }
+            return Engine.Post(delivery);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _producersInside);
+        }
+    }
+
+    /// <summary>Lua thread, <see cref="Gate"/> held: the delivery was decoded and now waits for Lua's answer.</summary>
+    public bool TryAwaitAnswer(Delivery delivery)
+    {
+        if (Volatile.Read(ref _phase) == Unregistered)
+        {
+            return false;
+        }
+        delivery.AwaitingNode = _awaitingAnswer.AddLast(delivery);
+        return true;
+    }
+
+    /// <summary><see cref="Gate"/> held: the delivery no longer waits for Lua's answer.</summary>
+    public void StopAwaiting(Delivery delivery)
+    {
+        if (delivery.AwaitingNode is { } node)
+        {
+            _awaitingAnswer.Remove(node);
+            delivery.AwaitingNode = null;
+        }
+    }
+
+    /// <summary>
+    /// The stop-utility sequence. Any thread. When it returns, DSS will never call this
+    /// utility's hooks again and none of its producers is blocked: every outstanding delivery
+    /// was cancelled in delivery order (those waiting for Lua's answer, then those queued).
+    /// </summary>
+    public DssStatus Unregister(CancelReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _phase, Unregistering, Registered) != Registered)
+        {
+            return DssStatus.InvalidUtilId;
+        }
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _producersInside) != 0)
+        {
+            spin.SpinOnce();
+        }
+        // No new delivery of ours can enter the queue now.
+        lock (Gate)
+        {
+            Volatile.Write(ref _phase, Unregistered);
+            foreach (var delivery in _awaitingAnswer)
+            {
+                delivery.AwaitingNode = null;
+                if (delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
+                {
+                    delivery.CancelAnswer(reason);
+                    delivery.Release();
+                }
+            }
+            _awaitingAnswer.Clear();
+            foreach (var delivery in Engine.Mailbox.Snapshot())
+            {
+                if (delivery.Owner == this && delivery.TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
+                {
+                    Engine.Mailbox.Withdrawn();
+                    delivery.CancelQueued(reason);
+                    delivery.Release();
+                }
+            }
+        }
+        Engine.Forget(this);
+        _unregistered.TrySetResult();
+        return DssStatus.Success;
+    }
+
+    /// <summary>
+    /// Stop-DSS for this utility: ask it to stop (its cancel hook), and unregister it if the
+    /// hook did not. Any thread except the Lua thread inside a hook.
+    /// </summary>
+    public void CancelAndUnregister()
+    {
+        try
+        {
+            _cancel();
+        }
+        catch (Exception e)
+        {
+            Engine.Log.Error(e, "The cancel hook of utility {0} threw; DSS unregisters it.", UtilId);
+        }
+        Unregister(CancelReason.DssStopped);
+    }
+}

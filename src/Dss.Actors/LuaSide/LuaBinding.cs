@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using DarkSideSync.Engine;
+using DarkSideSync.NativeAbi;
+using DarkSideSync.Settings;
+using static DarkSideSync.Interop.LuaNative;
+
+namespace DarkSideSync.LuaSide;
+
+/// <summary>
+/// DSS's data for one Lua state, for the state's whole life: it outlives stop() and start(),
+/// each of which ends or begins a <see cref="DssEngine"/>. Lua thread only.
+/// </summary>
+/// <remarks>
+/// It lives in a full userdata (a GCHandle) kept in the registry and as upvalue 1 of every
+/// darksidesync function; that userdata's <c>__gc</c>, which runs when the state closes,
+/// starts stop-DSS. After it ran the handle is zero and the functions answer "not started".
+/// </remarks>
+internal sealed unsafe class LuaBinding
+{
+    private static ReadOnlySpan<byte> StateKey => "DarkSideSync.State\0"u8;
+    private static ReadOnlySpan<byte> ApiKey => "DSS.DarkSideSync\0"u8;
+
+    private LuaBinding(ActorSystem system)
+    {
+        System = system;
+        Settings = DssSettings.Create(system);
+    }
+
+    public ActorSystem System { get; }
+
+    public DssSettings Settings { get; }
+
+    /// <summary>The running DSS of this state; null while stopped.</summary>
+    public DssEngine? Engine { get; private set; }
+
+    /// <summary>The binding of a state, looked up in its registry (for reg, getutilid, .NET utilities).</summary>
+    public static DssStatus Find(lua_State L, out LuaBinding? binding)
+    {
+        lua_getfield(L, LUA_REGISTRYINDEX, StateKey);
+        binding = FromUserdata(lua_touserdata(L, -1));
+        lua_pop(L, 1);
+        return binding is null ? DssStatus.NoGlobals : DssStatus.Success;
+    }
+
+    /// <summary>The binding a darksidesync function was created with (its upvalue 1).</summary>
+    public static LuaBinding? FromUpvalue(lua_State L) => FromUserdata(lua_touserdata(L, lua_upvalueindex(1)));
+
+    private static LuaBinding? FromUserdata(void* userdata)
+    {
+        if (userdata is null)
+        {
+            return null;
+        }
+        nint handle = *(nint*)userdata;
+        return handle == 0 ? null : (LuaBinding?)GCHandle.FromIntPtr(handle).Target;
+    }
+
+    /// <summary>
+    /// Lua thread: pushes the state's binding userdata, creating the binding on first use.
+    /// Starts DSS when it is not running (loading the module starts it).
+    /// </summary>
+    public static LuaBinding PushBinding(lua_State L, ActorSystem system)
+    {
+        lua_getfield(L, LUA_REGISTRYINDEX, StateKey);
+        var binding = FromUserdata(lua_touserdata(L, -1));
+        if (binding is null)
+        {
+            lua_pop(L, 1);
+            binding = new LuaBinding(system);
+            var slot = (nint*)lua_newuserdatauv(L, (nuint)sizeof(nint), 0);
+            *slot = GCHandle.ToIntPtr(GCHandle.Alloc(binding));
+            lua_createtable(L, 0, 2);
+            lua_pushcclosure(L, &StateClosed, 0);
+            lua_setfield(L, -2, "__gc\0"u8);
+            lua_setmetatable(L, -2);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, StateKey);
+        }
+        if (binding.Engine is null)
+        {
+            binding.Start(L, 0);
+        }
+        return binding;
+    }
+
+    /// <summary>Lua thread: starts DSS (the startup sequence) and publishes the C API in the registry.</summary>
+    public void Start(lua_State L, int port)
+    {
+        if (Engine is { } running)
+        {
+            running.Notifier.SetPort(port);
+            return;
+        }
+        Engine = new DssEngine(System, Settings, port);
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, DarkSideSync.Version);
+        lua_setfield(L, -2, "Version\0"u8);
+        lua_pushlightuserdata(L, DssCApi.Instance);
+        lua_setfield(L, -2, "DSS API 1v0\0"u8);
+        lua_setfield(L, LUA_REGISTRYINDEX, ApiKey);
+    }
+
+    /// <summary>Lua thread: the stop-DSS sequence. Utilities can no longer find the API; every one is cancelled.</summary>
+    public void Stop(lua_State L)
+    {
+        if (Engine is not { } engine)
+        {
+            return;
+        }
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, ApiKey);
+        try
+        {
+            engine.Stop();
+        }
+        finally
+        {
+            Engine = null;
+        }
+    }
+
+    // __gc of the binding userdata: the Lua state is closing.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int StateClosed(lua_State L)
+    {
+        try
+        {
+            var slot = (nint*)lua_touserdata(L, 1);
+            if (FromUserdata(slot) is { } binding)
+            {
+                binding.Stop(L);
+                GCHandle.FromIntPtr(*slot).Free();
+                *slot = 0;
+            }
+        }
+        catch (Exception)
+        {
+            // Nothing may unwind into lua_close.
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,214 @@
+using Akka.Event;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using DarkSideSync.Engine;
+using static DarkSideSync.Interop.LuaNative;
+
+namespace DarkSideSync.LuaSide;
+
+/// <summary>
+/// The functions of the darksidesync module, as Lua calls them, and the module loader.
+/// </summary>
+/// <remarks>
+/// None of them raises a Lua error (that would longjmp through this C# frame): on bad input
+/// or when DSS is stopped they return nil and a message, and the Lua wrappers of
+/// darksidesync.lua raise it in the caller's name. Upvalue 1 of each is the state's
+/// <see cref="LuaBinding"/> userdata; poll's upvalue 2 is the waitingthread_callback metatable.
+/// </remarks>
+internal static unsafe class LuaFunctions
+{
+    private const string NotStarted = "DSS was not started yet, or already stopped";
+
+    /// <summary>
+    /// Lua thread, the body of <c>luaopen_darksidesync</c>: starts DSS for the state if needed
+    /// and pushes the module table. Returns the number of values pushed (1), never raises.
+    /// </summary>
+    public static int Open(lua_State L, ActorSystem system)
+    {
+        int top = lua_gettop(L);
+        LuaBinding.PushBinding(L, system);
+        int binding = lua_gettop(L);
+        WaitingThreadCallback.PushMetatable(L);
+
+        lua_createtable(L, 0, 8);
+        AddFunction(L, binding, "poll\0"u8, &Poll, withMetatable: true);
+        AddFunction(L, binding, "queuesize\0"u8, &QueueSize);
+        AddFunction(L, binding, "setport\0"u8, &SetPort);
+        AddFunction(L, binding, "getport\0"u8, &GetPort);
+        AddFunction(L, binding, "start\0"u8, &Start);
+        AddFunction(L, binding, "stop\0"u8, &Stop);
+        AddFunction(L, binding, "wait\0"u8, &Wait);
+
+        var chunk = ModuleChunk.Value;
+        if (luaL_loadbuffer(L, chunk, "=darksidesync.lua\0"u8) != LUA_OK)
+        {
+            return Finish(L, top); // the chunk is ours and compiles; keep the message for the caller
+        }
+        lua_rotate(L, -2, 1); // chunk(core, version)
+        lua_pushstring(L, DarkSideSync.Version);
+        lua_pcall(L, 2, 1);
+        return Finish(L, top);
+    }
+
+    // Leaves only the module table (or an error message) above the caller's values.
+    private static int Finish(lua_State L, int top)
+    {
+        lua_rotate(L, top + 1, 1);
+        lua_settop(L, top + 1);
+        return 1;
+    }
+
+    private static readonly Lazy<byte[]> ModuleChunk = new(() =>
+    {
+        using var resource = typeof(LuaFunctions).Assembly.GetManifestResourceStream("DarkSideSync.darksidesync.lua")!;
+        using var bytes = new MemoryStream();
+        resource.CopyTo(bytes);
+        return bytes.ToArray();
+    });
+
+    private static void AddFunction(lua_State L, int binding, ReadOnlySpan<byte> name, delegate* unmanaged[Cdecl]<lua_State, int> function, bool withMetatable = false)
+    {
+        lua_pushvalue(L, binding);
+        if (withMetatable)
+        {
+            lua_pushvalue(L, binding + 1);
+        }
+        lua_pushcclosure(L, function, withMetatable ? 2 : 1);
+        lua_setfield(L, -2, name);
+    }
+
+    private static int Fail(lua_State L, string message)
+    {
+        lua_pushnil(L);
+        lua_pushstring(L, message);
+        return 2;
+    }
+
+    private static int Fail(lua_State L, Exception e)
+    {
+        LuaBinding.FromUpvalue(L)?.Engine?.Log.Error(e, "A darksidesync function failed.");
+        return Fail(L, "darksidesync: " + e.Message);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Poll(lua_State L)
+    {
+        try
+        {
+            return LuaBinding.FromUpvalue(L)?.Engine is { } engine
+                ? Poller.Poll(L, engine, lua_upvalueindex(2))
+                : Fail(L, NotStarted);
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int QueueSize(lua_State L)
+    {
+        if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+        {
+            return Fail(L, NotStarted);
+        }
+        lua_pushinteger(L, engine.Mailbox.Count);
+        return 1;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetPort(lua_State L)
+    {
+        try
+        {
+            if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+            {
+                return Fail(L, NotStarted);
+            }
+            if (LuaArguments.CheckPort(L, 1, "setport", out int port) is { } error)
+            {
+                return Fail(L, error);
+            }
+            engine.Notifier.SetPort(port);
+            lua_pushinteger(L, 1);
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int GetPort(lua_State L)
+    {
+        if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+        {
+            return Fail(L, NotStarted);
+        }
+        lua_pushinteger(L, engine.Notifier.Port);
+        return 1;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Start(lua_State L)
+    {
+        try
+        {
+            if (LuaBinding.FromUpvalue(L) is not { } binding)
+            {
+                return Fail(L, "darksidesync: the Lua state is closing");
+            }
+            int port = 0;
+            if (!lua_isnoneornil(L, 1) && LuaArguments.CheckPort(L, 1, "start", out port) is { } error)
+            {
+                return Fail(L, error);
+            }
+            binding.Start(L, port);
+            lua_pushboolean(L, 1);
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Stop(lua_State L)
+    {
+        try
+        {
+            LuaBinding.FromUpvalue(L)?.Stop(L);
+            lua_pushboolean(L, 1);
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Wait(lua_State L)
+    {
+        try
+        {
+            if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+            {
+                return Fail(L, NotStarted);
+            }
+            if (LuaArguments.CheckOptionalSeconds(L, 1, "wait", out var timeout) is { } error)
+            {
+                return Fail(L, error);
+            }
+            lua_pushinteger(L, engine.Mailbox.WaitForWork(timeout ?? Timeout.InfiniteTimeSpan));
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+}

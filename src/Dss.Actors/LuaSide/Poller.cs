@@ -1,0 +1,113 @@
+using Akka.Event;
+using DarkSideSync.Engine;
+using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Utilities;
+using static DarkSideSync.Interop.LuaNative;
+
+namespace DarkSideSync.LuaSide;
+
+/// <summary>
+/// <c>poll()</c>: takes the oldest delivery and has its utility decode it onto the Lua stack.
+/// Lua thread only.
+/// </summary>
+internal static class Poller
+{
+    /// <summary>Pushes poll()'s results and returns their count: -1; or the queue size; or size, callback, args.</summary>
+    public static int Poll(lua_State L, DssEngine engine, int waitingCallbackMetatable)
+    {
+        var mailbox = engine.Mailbox;
+        while (true)
+        {
+            if (!mailbox.TryPeekOldest(out var delivery))
+            {
+                // Coalesced wake-ups: re-arm before the second look, so a delivery racing with
+                // this poll either is seen now or sends the next datagram.
+                if (!engine.Notifier.IsCoalesced || !Rearmed(engine, out delivery))
+                {
+                    lua_pushinteger(L, -1);
+                    return 1;
+                }
+            }
+            var owner = delivery.Owner;
+            lock (owner.Gate)
+            {
+                // Peeked, not taken: an unregister holding the gate still finds it in the queue.
+                mailbox.RemoveOldest();
+                if (!delivery.TryMove(DeliveryState.Queued, DeliveryState.Decoding))
+                {
+                    continue; // cancelled while queued; already accounted for
+                }
+                return Collect(L, delivery, mailbox.Withdrawn(), waitingCallbackMetatable);
+            }
+        }
+    }
+
+    private static bool Rearmed(DssEngine engine, out Delivery delivery)
+    {
+        engine.Notifier.Rearm();
+        return engine.Mailbox.TryPeekOldest(out delivery);
+    }
+
+    // Owner's gate held, delivery in state Decoding.
+    private static int Collect(lua_State L, Delivery delivery, int remaining, int waitingCallbackMetatable)
+    {
+        var owner = delivery.Owner;
+        int top = lua_gettop(L);
+        int pushed;
+        try
+        {
+            pushed = Math.Clamp(delivery.Decode(L), 0, lua_gettop(L) - top);
+        }
+        catch (Exception e)
+        {
+            owner.Engine.Log.Error(e, "The decode hook of utility {0} threw; the delivery ended.", owner.UtilId);
+            lua_settop(L, top);
+            delivery.Fail(e);
+            pushed = 0;
+        }
+
+        if (pushed == 0 || !delivery.WaitsForAnswer)
+        {
+            delivery.TryMove(DeliveryState.Decoding, DeliveryState.Completed);
+            delivery.Release();
+            if (pushed == 0)
+            {
+                lua_settop(L, top);
+                lua_pushinteger(L, remaining);
+                return 1;
+            }
+        }
+        else if (owner.TryAwaitAnswer(delivery))
+        {
+            delivery.TryMove(DeliveryState.Decoding, DeliveryState.AwaitingAnswer);
+        }
+        else
+        {
+            // The utility unregistered from inside its own decode: end the delivery now; the
+            // callback Lua gets is spent.
+            delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled);
+            delivery.CancelAnswer(CancelReason.UtilityUnregistered);
+            delivery.Release();
+        }
+
+        // The decoded values are the top `pushed` values: callback first, then its arguments.
+        lua_checkstack(L, 4);
+        int first = lua_gettop(L) - pushed + 1;
+        lua_pushinteger(L, remaining);
+        lua_pushvalue(L, first);
+        bool waits = delivery.WaitsForAnswer;
+        lua_createtable(L, pushed - 1 + (waits ? 1 : 0), 0);
+        int next = 1;
+        if (waits)
+        {
+            WaitingThreadCallback.Push(L, delivery, waitingCallbackMetatable);
+            lua_rawseti(L, -2, next++);
+        }
+        for (int i = first + 1; i < first + pushed; i++)
+        {
+            lua_pushvalue(L, i);
+            lua_rawseti(L, -2, next++);
+        }
+        return 3;
+    }
+}
