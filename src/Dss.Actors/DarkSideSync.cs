@@ -59,7 +59,7 @@ public static unsafe class DarkSideSync
         catch (Exception e)
         {
             lua_pushnil(L);
-            lua_pushstring(L, "darksidesync failed to load: " + e.Message);
+            lua_pushstring(L, "darksidesync failed to load: " + e.GetType().Name + ": " + e.Message);
             return 2;
         }
     }

@@ -16,8 +16,9 @@ end
 local core_poll = core.poll
 local function poll()
   local size, callback, args = core_poll()
+  if args ~= nil then return size, callback, args end
   if size == nil then error(callback, 2) end
-  return size, callback, args
+  return size
 end
 
 local M = {

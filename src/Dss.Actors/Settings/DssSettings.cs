@@ -18,7 +18,7 @@ public sealed record DssSettings(NotificationMode Notification, TimeSpan AskTime
 
     /// <summary>Reads the settings of <paramref name="system"/>, falling back to the reference configuration.</summary>
     public static DssSettings Create(ActorSystem system) =>
-        Create(system.Settings.Config.GetConfig("darksidesync").WithFallback(DefaultConfig.GetConfig("darksidesync")));
+        Create(system.Settings.Config.WithFallback(DefaultConfig).GetConfig("darksidesync"));
 
     public static DssSettings Create(Config section)
     {
