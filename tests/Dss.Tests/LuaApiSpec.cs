@@ -1,0 +1,152 @@
+using Akka.TestKit.Xunit2;
+using DarkSideSync.Tests.Support;
+
+namespace DarkSideSync.Tests;
+
+/// <summary>The darksidesync module as Lua code sees it.</summary>
+public sealed class LuaApiSpec : TestKit, IDisposable
+{
+    private readonly LuaHost _host;
+
+    public LuaApiSpec() => _host = new LuaHost(Sys);
+
+    void IDisposable.Dispose() => _host.Dispose();
+
+    [Fact]
+    public void Require_returns_the_module_with_the_spec_functions()
+    {
+        foreach (var name in new[] { "poll", "queuesize", "setport", "getport", "start", "stop", "wait", "drain" })
+        {
+            Assert.Equal("function", _host.String($"type(darksidesync.{name})"));
+        }
+        Assert.True(_host.Boolean("require 'darksidesync' == darksidesync"));
+    }
+
+    [Fact]
+    public void Registry_publishes_the_version_and_the_c_api()
+    {
+        _host.Run("local t = debug.getregistry()['DSS.DarkSideSync'] api_type = type(t['DSS API 1v0']) version = t.Version");
+        Assert.Equal("userdata", _host.String("api_type"));
+        Assert.Equal(DarkSideSync.Version, _host.String("version"));
+    }
+
+    [Fact]
+    public void Poll_on_an_empty_queue_returns_minus_one_only()
+    {
+        Assert.Equal(1, _host.Integer("select('#', darksidesync.poll())"));
+        Assert.Equal(-1, _host.Integer("darksidesync.poll()"));
+        Assert.Equal(0, _host.Integer("darksidesync.queuesize()"));
+    }
+
+    [Fact]
+    public void Poll_returns_the_remaining_count_the_callback_and_its_arguments()
+    {
+        var utility = TestUtility.Register(_host, "args");
+        _host.Run("function on_item(x) return x end");
+        utility.Deliver(7);
+        utility.Deliver(8);
+        _host.Run("count, callback, args = darksidesync.poll()");
+        Assert.Equal(1, _host.Integer("count"));
+        Assert.True(_host.Boolean("callback == on_item"));
+        Assert.Equal(7, _host.Integer("args[1]"));
+        Assert.Equal(1, _host.Integer("#args"));
+    }
+
+    [Fact]
+    public void A_decode_that_pushes_nothing_completes_the_delivery_and_poll_returns_the_count_only()
+    {
+        var utility = TestUtility.Register(_host, "nothing");
+        utility.Utility.Deliver(0, static (_, _) => 0);
+        utility.Utility.Deliver(0, static (_, _) => 0);
+        Assert.Equal(1, _host.Integer("select('#', darksidesync.poll())"));
+        Assert.Equal(0, _host.Integer("darksidesync.poll()"));
+    }
+
+    [Fact]
+    public void Setport_accepts_integers_as_luaL_checkinteger_does()
+    {
+        Assert.Equal(1, _host.Integer("darksidesync.setport(80)"));
+        Assert.Equal(80, _host.Integer("darksidesync.getport()"));
+        _host.Run("darksidesync.setport(81.0)");
+        Assert.Equal(81, _host.Integer("darksidesync.getport()"));
+        _host.Run("darksidesync.setport('82')");
+        Assert.Equal(82, _host.Integer("darksidesync.getport()"));
+        _host.Run("darksidesync.setport(0)");
+        Assert.Equal(0, _host.Integer("darksidesync.getport()"));
+    }
+
+    [Theory]
+    [InlineData("darksidesync.setport()", "bad argument #1 to 'setport' (number expected, got no value)")]
+    [InlineData("darksidesync.setport('http')", "bad argument #1 to 'setport' (number expected, got string)")]
+    [InlineData("darksidesync.setport({})", "bad argument #1 to 'setport' (number expected, got table)")]
+    [InlineData("darksidesync.setport(80.5)", "bad argument #1 to 'setport' (number has no integer representation)")]
+    [InlineData("darksidesync.setport(-1)", "bad argument #1 to 'setport' (port must be from 0 to 65535, got -1)")]
+    [InlineData("darksidesync.setport(65536)", "bad argument #1 to 'setport' (port must be from 0 to 65535, got 65536)")]
+    [InlineData("darksidesync.start('x')", "bad argument #1 to 'start' (number expected, got string)")]
+    [InlineData("darksidesync.wait('soon')", "bad argument #1 to 'wait' (number expected, got string)")]
+    [InlineData("darksidesync.wait(-1)", "bad argument #1 to 'wait' (seconds must be from 0 to 2147483, got -1)")]
+    public void Bad_arguments_raise_a_lua_error_in_the_callers_name(string call, string message)
+    {
+        string error = _host.Error("local port = 1\n" + call);
+        Assert.EndsWith($":2: {message}", error); // line 2: the caller's line, not the wrapper's
+        Assert.Equal(0, _host.Integer("darksidesync.getport()"));
+    }
+
+    [Fact]
+    public void After_stop_every_function_but_start_and_stop_raises_not_started()
+    {
+        _host.Run("darksidesync.stop()");
+        foreach (var call in new[] { "poll()", "queuesize()", "setport(1)", "getport()", "wait(0)", "drain()" })
+        {
+            Assert.EndsWith("DSS was not started yet, or already stopped", _host.Error("darksidesync." + call));
+        }
+        _host.Run("darksidesync.stop()");
+    }
+
+    [Fact]
+    public void Stop_removes_the_api_from_the_registry_and_start_publishes_it_again()
+    {
+        _host.Run("darksidesync.stop()");
+        Assert.True(_host.Boolean("debug.getregistry()['DSS.DarkSideSync'] == nil"));
+        _host.Run("darksidesync.start(5000)");
+        Assert.Equal(5000, _host.Integer("darksidesync.getport()"));
+        Assert.True(_host.Boolean("debug.getregistry()['DSS.DarkSideSync'] ~= nil"));
+        Assert.Equal(-1, _host.Integer("darksidesync.poll()"));
+    }
+
+    [Fact]
+    public void Wait_returns_zero_when_nothing_arrives_in_time()
+    {
+        Assert.Equal(0, _host.Integer("darksidesync.wait(0.05)"));
+    }
+
+    [Fact]
+    public void Wait_wakes_up_when_another_thread_delivers()
+    {
+        var utility = TestUtility.Register(_host, "waker");
+        var producer = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            utility.Deliver(1);
+        });
+        producer.Start();
+        Assert.Equal(1, _host.Integer("darksidesync.wait(30)"));
+        producer.Join();
+    }
+
+    [Fact]
+    public void Drain_runs_every_queued_callback_and_reports_errors_to_the_handler()
+    {
+        var utility = TestUtility.Register(_host, "drain");
+        _host.Run("seen = {} function on_item(x) if x == 2 then error('two') end seen[#seen + 1] = x end");
+        for (int i = 1; i <= 3; i++)
+        {
+            utility.Deliver(i);
+        }
+        _host.Run("errors = {} ran = darksidesync.drain(function(e) errors[#errors + 1] = e end)");
+        Assert.Equal(3, _host.Integer("ran"));
+        Assert.Equal("1,3", _host.String("table.concat(seen, ',')"));
+        Assert.EndsWith("two", _host.String("errors[1]"));
+        Assert.Equal(-1, _host.Integer("darksidesync.poll()"));
+    }
+}
