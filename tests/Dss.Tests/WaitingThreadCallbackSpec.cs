@@ -1,0 +1,73 @@
+using Akka.TestKit.Xunit2;
+using DarkSideSync.Tests.Support;
+
+namespace DarkSideSync.Tests;
+
+/// <summary>Blocking deliveries: args[1], the waitingthread_callback, as the spec defines it.</summary>
+public sealed class WaitingThreadCallbackSpec : TestKit, IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private readonly LuaHost _host;
+    private readonly TestUtility _utility;
+
+    public WaitingThreadCallbackSpec()
+    {
+        _host = new LuaHost(Sys);
+        _utility = TestUtility.Register(_host, "blocking");
+    }
+
+    void IDisposable.Dispose() => _host.Dispose();
+
+    [Fact]
+    public async Task Calling_args1_hands_the_values_to_return_and_completes_the_producer()
+    {
+        var answer = _utility.Ask(20);
+        _host.Run("function on_item(x) end local n, cb, args = darksidesync.poll() assert(type(args[1]) == 'userdata') assert(args[2] == 20) args[1](args[2] + 1)");
+        Assert.Equal(21, await answer.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task The_callback_is_args1_and_the_decoded_values_follow()
+    {
+        _ = _utility.Ask(5);
+        _host.Run("function on_item() end n, cb, args = darksidesync.poll()");
+        Assert.Equal(2, _host.Integer("#args"));
+        Assert.Equal(5, _host.Integer("args[2]"));
+        Assert.True(_host.Boolean("cb == on_item"));
+        _host.Run("args[1](0)");
+    }
+
+    [Fact]
+    public async Task Calling_it_again_is_a_no_op_that_returns_nothing()
+    {
+        var answer = _utility.Ask(1);
+        _host.Run("function on_item() end local n, cb, args = darksidesync.poll() answer = args[1] answer(1)");
+        Assert.Equal(1, await answer.WaitAsync(Patience));
+        Assert.Equal(0, _host.Integer("select('#', answer(2))"));
+    }
+
+    [Fact]
+    public async Task Dropping_it_uncalled_releases_the_producer_through_gc_with_garbage_set()
+    {
+        var answer = _utility.Ask(1);
+        _host.Run("function on_item() end do local n, cb, args = darksidesync.poll() end collectgarbage() collectgarbage()");
+        Assert.Equal(-1, await answer.WaitAsync(Patience)); // TestUtility answers -1 for garbage
+    }
+
+    [Fact]
+    public async Task Return_values_left_on_the_stack_come_back_to_lua()
+    {
+        var request = _utility.Utility.DeliverAndWaitAsync(
+            0,
+            (lua, _) => _utility.PushCallback(lua),
+            static (lua, garbage) =>
+            {
+                lua.PushString("thanks");
+                return "answered";
+            });
+        // The .NET return hook leaves nothing for Lua: the callback returns no values.
+        _host.Run("function on_item() end local n, cb, args = darksidesync.poll() results = select('#', args[1]('x'))");
+        Assert.Equal(0, _host.Integer("results"));
+        Assert.Equal("answered", await request.WaitAsync(Patience));
+    }
+}
