@@ -106,6 +106,10 @@ internal sealed class Registration
             spin.SpinOnce();
         }
         // No new delivery of ours can enter the queue now.
+        if (!Engine.IsRunning)
+        {
+            reason = CancelReason.DssStopped; // even when the utility's own cancel hook unregistered it
+        }
         lock (Gate)
         {
             Volatile.Write(ref _phase, Unregistered);
