@@ -76,17 +76,17 @@ public sealed class DeliveryConcurrencySpec : TestKit, IDisposable
         var utility = TestUtility.Register(_host, "round-trips");
         _host.Run("function on_item(answer, x) answer(x * 2 + 1) end");
 
-        var producing = Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
+        var producing = Producers(producers, p =>
         {
             for (int i = 0; i < perProducer; i++)
             {
                 long x = p * 100_000L + i;
-                Assert.Equal(x * 2 + 1, await utility.Ask(x));
+                Assert.Equal(x * 2 + 1, utility.Ask(x).GetAwaiter().GetResult());
             }
-        })).ToArray();
+        });
         _host.Run($"run({producers * perProducer})");
 
-        await Task.WhenAll(producing).WaitAsync(Patience);
+        await producing.WaitAsync(Patience);
     }
 
     [Fact]
@@ -201,11 +201,11 @@ public sealed class DeliveryConcurrencySpec : TestKit, IDisposable
         var utility = TestUtility.Register(_host, "threads");
         var hookThreads = new ConcurrentBag<int>();
         _host.Run("function on_item(answer, x) answer(x) end");
-        var producing = Enumerable.Range(0, 4).Select(p => Task.Run(async () =>
+        var producing = Producers(4, p =>
         {
             for (int i = 0; i < 200; i++)
             {
-                await utility.Utility.DeliverAndWaitAsync(
+                utility.Utility.DeliverAndWaitAsync(
                     i,
                     (lua, x) =>
                     {
@@ -218,13 +218,37 @@ public sealed class DeliveryConcurrencySpec : TestKit, IDisposable
                     {
                         hookThreads.Add(Environment.CurrentManagedThreadId);
                         return lua.ToInteger(1);
-                    });
+                    }).GetAwaiter().GetResult();
             }
-        })).ToArray();
+        });
         _host.Run("run(800)");
-        await Task.WhenAll(producing).WaitAsync(Patience);
+        await producing.WaitAsync(Patience);
 
         Assert.Equal(1600, hookThreads.Count);
         Assert.All(hookThreads, id => Assert.Equal(_host.LuaThreadId, id));
+    }
+
+    // Producers on threads of their own, as a utility's worker threads are: a busy thread pool
+    // (tests run in parallel) must not decide when they run.
+    private static Task Producers(int count, Action<int> produce)
+    {
+        var threads = Enumerable.Range(0, count).Select(p =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            new Thread(() =>
+            {
+                try
+                {
+                    produce(p);
+                    done.SetResult();
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            }) { IsBackground = true }.Start();
+            return done.Task;
+        });
+        return Task.WhenAll(threads.ToArray());
     }
 }

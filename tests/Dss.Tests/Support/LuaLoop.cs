@@ -13,7 +13,7 @@ public static class LuaLoop
           while ran < total do
             local n, callback, args = poll()
             if n == -1 then
-              if wait(idle or 10) == 0 then error('no work for ' .. (idle or 10) .. ' s after ' .. ran .. ' callbacks') end
+              if wait(idle or 30) == 0 then error('no work for ' .. (idle or 30) .. ' s after ' .. ran .. ' callbacks') end
             elseif callback then
               callback(table.unpack(args))
               ran = ran + 1

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using DarkSideSync.Benchmarks;
+using DarkSideSync.Benchmarks.CAbi;
+
+// DarkSideSync .NET benchmark: throughput and round-trip latency through a real Lua poll loop,
+// for the C# API and the C ABI, against the original C DSS in stock lua5.4 on a 2-core machine.
+// Options: --quick (a smoke run, figures not meaningful), --repetitions N.
+var wall = Stopwatch.StartNew();
+bool quick = args.Contains("--quick");
+int repetitions = OptionValue(args, "--repetitions") ?? (quick ? 2 : 5);
+const int Warmups = 1;
+int items = quick ? 200_000 : 2_000_000;     // per non-blocking run, all producers together
+int requests = quick ? 2_000 : 20_000;       // per producer per blocking run
+int profileItems = quick ? 100_000 : 1_000_000;
+
+Console.WriteLine("DarkSideSync for .NET: benchmark");
+Console.WriteLine($"command : dotnet run -c Release --project benchmarks/Dss.Benchmarks{(args.Length > 0 ? " -- " + string.Join(' ', args) : "")}");
+Console.WriteLine($"machine : {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
+Console.WriteLine($"runtime : {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, {GCSettings.LatencyMode}{(IsOptimized() ? "" : ", NOT OPTIMIZED (use -c Release)")}");
+Console.WriteLine($"method  : one Lua state, the Lua loop on the main thread; {Warmups} warm-up + {repetitions} runs per row, median shown");
+Console.WriteLine($"          non-blocking: {items:N0} items per run; blocking: {requests:N0} requests per producer per run");
+Console.WriteLine();
+
+using var host = new BenchHost();
+var managed = new ManagedPath(host);
+var native = new CAbiPath(host);
+IDeliveryPath[] paths = [managed, native];
+
+var table = new ResultTable();
+var diagnostics = new List<string>();
+foreach (int producers in new[] { 1, 4 })
+{
+    foreach (var path in paths)
+    {
+        Progress($"non-blocking, {producers} producer(s), {path.Name}");
+        var runs = Measure.Repeat(Warmups, repetitions, () => NonBlockingThroughput.Run(host, path, producers, items));
+        var target = producers == 1 ? 1.85 : 2.21;
+        table.Throughput($"Non-blocking, {producers} producer{(producers > 1 ? "s" : "")}", path.Name, runs.Select(r => r.ItemsPerSecond / 1e6).ToArray(), target);
+        diagnostics.Add($"non-blocking {producers}p {path.Name,-6}: empty polls per run {Measure.Median(runs.Select(r => (double)r.EmptyPolls)),12:N0}, GC pause {Measure.Median(runs.Select(r => r.GcPauseShare)),6:P1} of the run");
+    }
+}
+foreach (int producers in new[] { 1, 4 })
+{
+    foreach (var path in paths)
+    {
+        Progress($"blocking, {producers} producer(s), {path.Name}");
+        var runs = Measure.Repeat(Warmups, repetitions, () => BlockingLatency.Run(host, path, producers, requests));
+        string scenario = $"Blocking round trip, {producers} producer{(producers > 1 ? "s" : "")}";
+        table.Latency(scenario + ", p50", path.Name, runs.Select(r => r.P50Us).ToArray(), producers == 1 ? 7.8 : null);
+        table.Latency(scenario + ", p99", path.Name, runs.Select(r => r.P99Us).ToArray(), producers == 1 ? 21 : 141);
+        diagnostics.Add($"blocking     {producers}p {path.Name,-6}: {Measure.Median(runs.Select(r => r.RequestsPerSecond)),9:N0} round trips/s, worst {Measure.Median(runs.Select(r => r.MaxUs)),8:N0} µs (median over runs)");
+    }
+}
+Progress("Lua-thread cost split");
+var profile = LuaThreadProfile.Run(host, managed, native, profileItems, Warmups, Math.Min(repetitions, 3));
+Console.Error.WriteLine();
+
+table.Print();
+Console.WriteLine();
+Console.WriteLine("Diagnostics (medians of the runs):");
+diagnostics.ForEach(d => Console.WriteLine("  " + d));
+Console.WriteLine();
+PrintProfile(profile, profileItems);
+Console.WriteLine();
+Console.WriteLine($"total run time: {wall.Elapsed.TotalSeconds:F1} s");
+return 0;
+
+static void PrintProfile(IReadOnlyList<ProfileRow> rows, int n)
+{
+    Console.WriteLine($"Lua thread, cost per item, one thread, no contention ({n:N0} items per loop; ns, median):");
+    foreach (var row in rows)
+    {
+        Console.WriteLine($"  {row.Step,-46} {row.NsPerItem,8:F1}");
+    }
+    double Ns(string prefix) => rows.First(r => r.Step.StartsWith(prefix, StringComparison.Ordinal)).NsPerItem;
+    Console.WriteLine("  split of one poll() + cb(args[1]) (C# API), differences of the rows above:");
+    var split = new (string, double)[]
+    {
+        ("Lua loop", Ns("Lua: empty")),
+        ("Lua -> C# call, engine poll on an empty queue", Ns("engine poll (no") - Ns("Lua: empty")),
+        ("darksidesync.lua poll wrapper", Ns("darksidesync.poll()") - Ns("engine poll (no")),
+        ("take an item + call decode (pushes nothing)", Ns("poll(), decode pushes nothing") - Ns("darksidesync.poll()")),
+        ("decode's pushes + args table + results", Ns("poll(), decode pushes cb") - Ns("poll(), decode pushes nothing")),
+        ("the Lua callback cb(args[1])", Ns("poll() + cb(args[1]) (C# API)") - Ns("poll(), decode pushes cb")),
+    };
+    foreach (var (step, ns) in split)
+    {
+        Console.WriteLine($"    {step,-48} {ns,8:F1}");
+    }
+}
+
+static void Progress(string what) => Console.Error.Write($"\r{what,-60}");
+
+static int? OptionValue(string[] args, string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int value) ? value : null;
+}
+
+static bool IsOptimized() =>
+    typeof(BenchHost).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
