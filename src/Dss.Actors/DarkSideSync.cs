@@ -27,15 +27,19 @@ public static unsafe class DarkSideSync
         {
             throw new ArgumentException("The Lua state is null.", nameof(luaState));
         }
-        var systemHandle = GCHandle.Alloc(system); // lives as long as the process: one per ActorSystem preloaded
         lua_getfield(luaState, LUA_REGISTRYINDEX, "_PRELOAD\0"u8);
         if (lua_type(luaState, -1) != LUA_TTABLE)
         {
             lua_pop(luaState, 1);
-            systemHandle.Free();
             throw new InvalidOperationException("package.preload is missing: open the standard libraries (package) first.");
         }
-        lua_pushlightuserdata(luaState, (void*)GCHandle.ToIntPtr(systemHandle));
+        // The loader's upvalue holds the ActorSystem; its __gc frees the handle when the state closes.
+        var slot = (nint*)lua_newuserdatauv(luaState, (nuint)sizeof(nint), 0);
+        *slot = GCHandle.ToIntPtr(GCHandle.Alloc(system));
+        lua_createtable(luaState, 0, 1);
+        lua_pushcclosure(luaState, &FreeSystemHandle, 0);
+        lua_setfield(luaState, -2, "__gc\0"u8);
+        lua_setmetatable(luaState, -2);
         lua_pushcclosure(luaState, &OpenFromPreload, 1);
         lua_setfield(luaState, -2, "darksidesync\0"u8);
         lua_pop(luaState, 1);
@@ -53,8 +57,14 @@ public static unsafe class DarkSideSync
     {
         try
         {
-            var system = (ActorSystem)GCHandle.FromIntPtr((nint)lua_touserdata(L, lua_upvalueindex(1))).Target!;
-            return LuaFunctions.Open(L, system);
+            nint handle = *(nint*)lua_touserdata(L, lua_upvalueindex(1));
+            if (handle == 0)
+            {
+                lua_pushnil(L);
+                lua_pushstring(L, "darksidesync: the Lua state is closing");
+                return 2;
+            }
+            return LuaFunctions.Open(L, (ActorSystem)GCHandle.FromIntPtr(handle).Target!);
         }
         catch (Exception e)
         {
@@ -62,5 +72,17 @@ public static unsafe class DarkSideSync
             lua_pushstring(L, "darksidesync failed to load: " + e.GetType().Name + ": " + e.Message);
             return 2;
         }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int FreeSystemHandle(lua_State L)
+    {
+        var slot = (nint*)lua_touserdata(L, 1);
+        if (slot is not null && *slot != 0)
+        {
+            GCHandle.FromIntPtr(*slot).Free();
+            *slot = 0;
+        }
+        return 0;
     }
 }

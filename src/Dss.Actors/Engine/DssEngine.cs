@@ -16,6 +16,8 @@ internal sealed class DssEngine
 {
     private const int Running = 0, Stopping = 1, Stopped = 2;
 
+    private static long _lastEngineId; // names the supervisors: darksidesync-1, -2, ...
+
     private readonly List<Registration> _registrations = []; // registration order; guarded by itself
     private int _phase;
 
@@ -28,8 +30,6 @@ internal sealed class DssEngine
         Notifier.SetPort(port);
         Supervisor = system.ActorOf(DssSupervisor.Props(), $"darksidesync-{Interlocked.Increment(ref _lastEngineId)}");
     }
-
-    private static long _lastEngineId;
 
     public ActorSystem System { get; }
 

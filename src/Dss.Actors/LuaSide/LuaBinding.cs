@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using Akka.Event;
 using DarkSideSync.Engine;
 using DarkSideSync.NativeAbi;
 using DarkSideSync.Settings;
@@ -125,19 +126,24 @@ internal sealed unsafe class LuaBinding
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int StateClosed(lua_State L)
     {
+        var slot = (nint*)lua_touserdata(L, 1);
+        if (FromUserdata(slot) is not { } binding)
+        {
+            return 0;
+        }
         try
         {
-            var slot = (nint*)lua_touserdata(L, 1);
-            if (FromUserdata(slot) is { } binding)
-            {
-                binding.Stop(L);
-                GCHandle.FromIntPtr(*slot).Free();
-                *slot = 0;
-            }
+            binding.Stop(L);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // Nothing may unwind into lua_close.
+            Logging.GetLogger(binding.System, "DarkSideSync").Error(e, "stop-DSS failed while the Lua state closed.");
+        }
+        finally
+        {
+            GCHandle.FromIntPtr(*slot).Free();
+            *slot = 0;
         }
         return 0;
     }

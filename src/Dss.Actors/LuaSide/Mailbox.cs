@@ -11,7 +11,7 @@ namespace DarkSideSync.LuaSide;
 /// every write, and the post path is the hottest path of DSS. Items that were cancelled while
 /// queued stay in the queue until the Lua thread skips them; <see cref="Count"/> does not count them.
 /// </remarks>
-internal sealed class Mailbox : IDisposable
+internal sealed class Mailbox
 {
     private readonly ConcurrentQueue<Delivery> _items = new();
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
@@ -68,6 +68,4 @@ internal sealed class Mailbox : IDisposable
         }
         return Count;
     }
-
-    public void Dispose() => _wake.Dispose();
 }
