@@ -11,21 +11,9 @@ namespace DarkSideSync.Sample;
 /// API: it Asks its utility's actor with <see cref="UtilityActor.Request"/>. Lua answers in the
 /// global function <c>on_audit(reply)</c>.
 /// </summary>
-internal sealed class Auditor : ReceiveActor
+internal static class Auditor
 {
     private static readonly object LibraryId = new();
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
-
-    private readonly IActorRef _luaUtility; // the utility's actor: the way into Lua for actors
-    private readonly TimeSpan _after;
-
-    public Auditor(IActorRef luaUtility, TimeSpan after)
-    {
-        _luaUtility = luaUtility;
-        _after = after;
-        Receive<Audit>(_ => ReceiveAudit());
-        Receive<Report>(report => Story.Tell("auditor", report.Text));
-    }
 
     /// <summary>Lua thread, after <c>require "darksidesync"</c>: registers the auditor with DSS and starts its actor.</summary>
     public static IActorRef Start(Lua lua, ActorSystem system, TimeSpan after)
@@ -36,11 +24,28 @@ internal sealed class Auditor : ReceiveActor
             throw new InvalidOperationException($"DSS refused the auditor: {status}.");
         }
         var luaUtility = utility!.Actor;
-        return system.ActorOf(Props.Create(() => new Auditor(luaUtility, after)), "auditor");
+        return system.ActorOf(Props.Create(() => new AuditorActor(luaUtility, after)), "auditor");
+    }
+}
+
+internal sealed class AuditorActor : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
+
+    private readonly IActorRef _luaUtility; // the utility's actor: the way into Lua for actors
+    private readonly TimeSpan _after;
+
+    public AuditorActor(IActorRef luaUtility, TimeSpan after)
+    {
+        _luaUtility = luaUtility;
+        _after = after;
+        Receive<Audit>(_ => ReceiveAudit());
+        Receive<Report>(report => Story.Tell("auditor", report.Text));
     }
 
-    protected override void PreStart() =>
-        Context.System.Scheduler.ScheduleTellOnce(_after, Self, Audit.Instance, Self);
+    public ITimerScheduler Timers { get; set; } = null!; // set by Akka before PreStart
+
+    protected override void PreStart() => Timers.StartSingleTimer(Audit.Instance, Audit.Instance, _after);
 
     private void ReceiveAudit()
     {

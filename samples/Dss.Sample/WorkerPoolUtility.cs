@@ -91,8 +91,15 @@ internal static class WorkerPoolUtility
         catch (DssDeliveryCanceledException e)
         {
             Interlocked.Increment(ref _unanswered);
+            string why = e.Reason switch
+            {
+                CancelReason.Timeout => $"waited {timeout?.TotalMilliseconds} ms",
+                CancelReason.DssStopped => "DSS stopped",
+                CancelReason.UtilityUnregistered => "the pool was unregistered",
+                _ => "cancelled",
+            };
             string seen = e.ReachedLua ? "Lua has the question but did not answer" : "Lua never saw the question";
-            Story.Tell($"worker {question.Worker}", $"gave up after {e.Reason.ToString().ToLowerInvariant()} ({seen}): {what} not kept");
+            Story.Tell($"worker {question.Worker}", $"gave up, {why} ({seen}): {what} not kept");
         }
         catch (DssDeliveryRefusedException e)
         {
