@@ -81,10 +81,41 @@ public sealed class DssUtilitySpec : TestKit, IDisposable
         _host.Run("function on_item(answer) held = answer end darksidesync.drain()");
 
         var cancelled = await Assert.ThrowsAsync<DssDeliveryCanceledException>(() => request.WaitAsync(Patience));
-        _host.Run("held(5)");
 
         Assert.Equal(CancelReason.Timeout, cancelled.Reason);
         Assert.True(cancelled.ReachedLua);
+        Assert.Equal(0, _host.Integer("select('#', held(5))")); // the return hook no longer runs
+    }
+
+    [Fact]
+    public async Task A_request_given_up_after_lua_received_it_never_runs_its_return_hook()
+    {
+        var utility = TestUtility.Register(_host, "given-up");
+        int returnHookRuns = 0;
+        using var cts = new CancellationTokenSource();
+        var request = utility.Utility.DeliverAndWaitAsync(0, (lua, _) => utility.PushCallback(lua), (_, _) => Interlocked.Increment(ref returnHookRuns), cancellationToken: cts.Token);
+        _host.Run("function on_item(answer) held = answer end darksidesync.drain()");
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAsync<DssDeliveryCanceledException>(() => request.WaitAsync(Patience));
+        _host.Run("held(1) held = nil collectgarbage() collectgarbage()");
+
+        Assert.Equal(0, returnHookRuns);
+    }
+
+    [Fact]
+    public void A_non_blocking_delivery_cancelled_while_queued_is_handed_to_the_dropped_hook()
+    {
+        var utility = TestUtility.Register(_host, "dropping");
+        var dropped = new List<(int, CancelReason)>();
+        for (int i = 1; i <= 3; i++)
+        {
+            utility.Utility.Deliver(i, static (_, _) => 0, (item, reason) => dropped.Add((item, reason)));
+        }
+
+        utility.Utility.Unregister();
+
+        Assert.Equal([(1, CancelReason.UtilityUnregistered), (2, CancelReason.UtilityUnregistered), (3, CancelReason.UtilityUnregistered)], dropped);
     }
 
     [Fact]

@@ -14,7 +14,8 @@ namespace DarkSideSync.LuaSide;
 /// </remarks>
 public readonly struct LuaStack
 {
-    internal LuaStack(lua_State state) => State = state;
+    /// <summary>Wraps a raw <c>lua_State*</c>; use it on that state's Lua thread only.</summary>
+    public LuaStack(nint state) => State = state;
 
     /// <summary>The raw <c>lua_State*</c>.</summary>
     public nint State { get; }
@@ -22,7 +23,7 @@ public readonly struct LuaStack
     /// <summary>Index of the top value (the number of values on the stack in a hook).</summary>
     public int Top => lua_gettop(State);
 
-    public LuaType TypeAt(int index) => (LuaType)lua_type(State, index);
+    public LuaValueType TypeAt(int index) => (LuaValueType)lua_type(State, index);
 
     public void PushNil() => lua_pushnil(State);
 
@@ -75,7 +76,7 @@ public readonly struct LuaStack
 public readonly record struct LuaReference(int Id);
 
 /// <summary>Lua's basic types, numbered as in <c>lua.h</c>.</summary>
-public enum LuaType
+public enum LuaValueType
 {
     None = -1,
     Nil = 0,

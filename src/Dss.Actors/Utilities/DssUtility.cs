@@ -68,10 +68,14 @@ public sealed class DssUtility
     /// Queues <paramref name="data"/> for Lua and returns at once (any thread). Lua's poll()
     /// calls <paramref name="decode"/> on the Lua thread. A refused delivery queues nothing.
     /// </summary>
-    public DssStatus Deliver<T>(T data, LuaDecode<T> decode)
+    /// <param name="dropped">
+    /// Called instead of <paramref name="decode"/> when the delivery is cancelled while queued
+    /// (unregister, stop-DSS), on the cancelling thread: the C API's decode with <c>L == NULL</c>.
+    /// </param>
+    public DssStatus Deliver<T>(T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(decode);
-        return _registration.Deliver(new ManagedDelivery<T>(_registration, data, decode));
+        return _registration.Deliver(new ManagedDelivery<T>(_registration, data, decode, dropped));
     }
 
     /// <summary>

@@ -1,10 +1,11 @@
+using Akka.Event;
 using DarkSideSync.Utilities;
 using DarkSideSync.LuaSide;
 
 namespace DarkSideSync.Engine.Deliveries;
 
-/// <summary>A non-blocking delivery of a .NET utility: its data and its decode hook.</summary>
-internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T> decode) : Delivery(owner)
+/// <summary>A non-blocking delivery of a .NET utility: its data, its decode hook and an optional "dropped" hook.</summary>
+internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped) : Delivery(owner)
 {
     public override bool WaitsForAnswer => false;
 
@@ -12,9 +13,17 @@ internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T
 
     public override int Answer(lua_State L, bool garbage) => 0;
 
+    // The counterpart of decode(NULL): the utility may release what the data holds (a Lua reference, say).
     public override void CancelQueued(CancelReason reason)
     {
-        // Nothing was handed out; the data is garbage collected.
+        try
+        {
+            dropped?.Invoke(data, reason);
+        }
+        catch (Exception e)
+        {
+            Owner.Engine.Log.Error(e, "The dropped hook of utility {0} threw.", Owner.UtilId);
+        }
     }
 
     public override void CancelAnswer(CancelReason reason)

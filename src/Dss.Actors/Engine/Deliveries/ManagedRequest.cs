@@ -1,3 +1,4 @@
+using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
 using DarkSideSync.Utilities;
 
@@ -52,22 +53,40 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
         _completion.Task.ContinueWith(static (_, s) => ((CancellationTokenSource)s!).Dispose(), aborter, TaskScheduler.Default);
     }
 
+    // Under the owner's gate, so the Lua thread is never halfway through a hook of this delivery:
+    // a queued delivery is withdrawn and never decoded; one Lua holds is ended, so its return
+    // hook never runs and the callback Lua holds becomes a no-op.
     private void Abort(CancelReason reason)
     {
-        bool neverDecoded = TryMove(DeliveryState.Queued, DeliveryState.Cancelled);
-        if (neverDecoded)
+        bool reachedLua;
+        lock (Owner.Gate)
         {
-            Owner.Engine.Mailbox.Withdrawn();
+            if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
+            {
+                Owner.Engine.Mailbox.Withdrawn();
+                reachedLua = false;
+            }
+            else if (TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
+            {
+                Owner.StopAwaiting(this);
+                reachedLua = true;
+            }
+            else
+            {
+                return; // completed or cancelled already
+            }
         }
-        _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: !neverDecoded));
+        _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua));
     }
 
     public override int Decode(lua_State L) => _decode(new LuaStack(L), _data);
 
+    // What the hook pushes on top of Lua's answer goes back to Lua as args[1]'s results.
     public override int Answer(lua_State L, bool garbage)
     {
+        int answerTop = LuaNative.lua_gettop(L);
         _completion.TrySetResult(_return(new LuaStack(L), garbage));
-        return 0;
+        return LuaNative.lua_gettop(L) - answerTop;
     }
 
     public override void CancelQueued(CancelReason reason) =>
