@@ -7,14 +7,21 @@ using DarkSideSync.Utilities;
 namespace DarkSideSync.Tests;
 
 /// <summary>The actors: one DssSupervisor per Lua state, one child per utility registration.</summary>
-public sealed class DssSupervisorSpec : TestKit, IDisposable
+public sealed class DssSupervisorSpec : TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly LuaHost _host;
 
     public DssSupervisorSpec() => _host = new LuaHost(Sys);
 
-    void IDisposable.Dispose() => _host.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _host.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 
     [Fact]
     public void Every_registration_is_a_child_of_the_states_supervisor()

@@ -6,14 +6,21 @@ using DarkSideSync.Utilities;
 namespace DarkSideSync.Tests;
 
 /// <summary>The C# API for .NET utilities: registration, refusals, timeouts, failing hooks.</summary>
-public sealed class DssUtilitySpec : TestKit, IDisposable
+public sealed class DssUtilitySpec : TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly LuaHost _host;
 
     public DssUtilitySpec() => _host = new LuaHost(Sys);
 
-    void IDisposable.Dispose() => _host.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _host.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 
     [Fact]
     public void Registering_again_returns_the_existing_registration_and_already_registered()

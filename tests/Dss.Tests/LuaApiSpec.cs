@@ -4,13 +4,20 @@ using DarkSideSync.Tests.Support;
 namespace DarkSideSync.Tests;
 
 /// <summary>The darksidesync module as Lua code sees it.</summary>
-public sealed class LuaApiSpec : TestKit, IDisposable
+public sealed class LuaApiSpec : TestKit
 {
     private readonly LuaHost _host;
 
     public LuaApiSpec() => _host = new LuaHost(Sys);
 
-    void IDisposable.Dispose() => _host.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _host.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 
     [Fact]
     public void Require_returns_the_module_with_the_spec_functions()

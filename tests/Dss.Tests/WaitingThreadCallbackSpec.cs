@@ -4,7 +4,7 @@ using DarkSideSync.Tests.Support;
 namespace DarkSideSync.Tests;
 
 /// <summary>Blocking deliveries: args[1], the waitingthread_callback, as the spec defines it.</summary>
-public sealed class WaitingThreadCallbackSpec : TestKit, IDisposable
+public sealed class WaitingThreadCallbackSpec : TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly LuaHost _host;
@@ -16,7 +16,14 @@ public sealed class WaitingThreadCallbackSpec : TestKit, IDisposable
         _utility = TestUtility.Register(_host, "blocking");
     }
 
-    void IDisposable.Dispose() => _host.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _host.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 
     [Fact]
     public async Task Calling_args1_hands_the_values_to_return_and_completes_the_producer()

@@ -26,6 +26,9 @@ internal static unsafe partial class LuaNative
     public static partial int lua_type(lua_State L, int idx);
 
     [LibraryImport(Library), SuppressGCTransition]
+    public static partial int lua_rawequal(lua_State L, int idx1, int idx2);
+
+    [LibraryImport(Library), SuppressGCTransition]
     public static partial int lua_isinteger(lua_State L, int idx);
 
     [LibraryImport(Library), SuppressGCTransition]

@@ -22,6 +22,7 @@ internal sealed unsafe class LuaBinding
 {
     private static ReadOnlySpan<byte> StateKey => "DarkSideSync.State\0"u8;
     private static ReadOnlySpan<byte> ApiKey => "DSS.DarkSideSync\0"u8;
+    private static ReadOnlySpan<byte> CloseWatchKey => "DarkSideSync.CloseWatch\0"u8;
 
     private LuaBinding(ActorSystem system)
     {
@@ -120,6 +121,54 @@ internal sealed unsafe class LuaBinding
         {
             Engine = null;
         }
+    }
+
+    /// <summary>
+    /// Lua thread: pushes the metatable of close watches, whose <c>__gc</c> runs stop-DSS.
+    /// The binding userdata is at <paramref name="binding"/>.
+    /// </summary>
+    /// <remarks>
+    /// lua_close runs finalizers newest first, so the binding's own <c>__gc</c> (created when
+    /// the module loaded) would run after every waitingthread_callback's: those would answer
+    /// "garbage" on a closing state before stop-DSS cancels them. So after each new callback
+    /// the poller renews a close watch, a userdata only the registry holds: the current one
+    /// can be collected only by lua_close, and it is always newer than every callback.
+    /// </remarks>
+    public static void PushCloseWatchMetatable(lua_State L, int binding)
+    {
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, binding);
+        lua_pushcclosure(L, &CloseWatchCollected, 1);
+        lua_setfield(L, -2, "__gc\0"u8);
+    }
+
+    /// <summary>Lua thread: a new close watch replaces the previous one (see <see cref="PushCloseWatchMetatable"/>).</summary>
+    public static void RenewCloseWatch(lua_State L, int metatable)
+    {
+        lua_newuserdatauv(L, 0, 0);
+        lua_pushvalue(L, metatable);
+        lua_setmetatable(L, -2);
+        lua_setfield(L, LUA_REGISTRYINDEX, CloseWatchKey);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int CloseWatchCollected(lua_State L)
+    {
+        try
+        {
+            lua_getfield(L, LUA_REGISTRYINDEX, CloseWatchKey);
+            bool current = lua_rawequal(L, -1, 1) != 0; // a replaced watch is just garbage
+            lua_pop(L, 1);
+            if (current)
+            {
+                FromUpvalue(L)?.Stop(L);
+            }
+        }
+        catch (Exception)
+        {
+            // The binding's own __gc runs stop-DSS again and logs.
+        }
+        return 0;
     }
 
     // __gc of the binding userdata: the Lua state is closing.

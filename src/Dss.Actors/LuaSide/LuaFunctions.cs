@@ -14,7 +14,8 @@ namespace DarkSideSync.LuaSide;
 /// None of them raises a Lua error (that would longjmp through this C# frame): on bad input
 /// or when DSS is stopped they return nil and a message, and the Lua wrappers of
 /// darksidesync.lua raise it in the caller's name. Upvalue 1 of each is the state's
-/// <see cref="LuaBinding"/> userdata; poll's upvalue 2 is the waitingthread_callback metatable.
+/// <see cref="LuaBinding"/> userdata; poll's upvalues 2 and 3 are the metatables of
+/// waitingthread_callbacks and of close watches.
 /// </remarks>
 internal static unsafe class LuaFunctions
 {
@@ -30,6 +31,7 @@ internal static unsafe class LuaFunctions
         LuaBinding.PushBinding(L, system);
         int binding = lua_gettop(L);
         WaitingThreadCallback.PushMetatable(L);
+        LuaBinding.PushCloseWatchMetatable(L, binding);
 
         lua_createtable(L, 0, 8);
         AddFunction(L, binding, "poll\0"u8, &Poll, withMetatable: true);
@@ -73,8 +75,9 @@ internal static unsafe class LuaFunctions
         if (withMetatable)
         {
             lua_pushvalue(L, binding + 1);
+            lua_pushvalue(L, binding + 2);
         }
-        lua_pushcclosure(L, function, withMetatable ? 2 : 1);
+        lua_pushcclosure(L, function, withMetatable ? 3 : 1);
         lua_setfield(L, -2, name);
     }
 
@@ -97,7 +100,7 @@ internal static unsafe class LuaFunctions
         try
         {
             return LuaBinding.FromUpvalue(L)?.Engine is { } engine
-                ? Poller.Poll(L, engine, lua_upvalueindex(2))
+                ? Poller.Poll(L, engine, lua_upvalueindex(2), lua_upvalueindex(3))
                 : Fail(L, NotStarted);
         }
         catch (Exception e)

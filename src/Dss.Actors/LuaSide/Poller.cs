@@ -13,7 +13,7 @@ namespace DarkSideSync.LuaSide;
 internal static class Poller
 {
     /// <summary>Pushes poll()'s results and returns their count: -1; or the queue size; or size, callback, args.</summary>
-    public static int Poll(lua_State L, DssEngine engine, int waitingCallbackMetatable)
+    public static int Poll(lua_State L, DssEngine engine, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var mailbox = engine.Mailbox;
         while (true)
@@ -37,7 +37,7 @@ internal static class Poller
                 {
                     continue; // cancelled while queued; already accounted for
                 }
-                return Collect(L, delivery, mailbox.Withdrawn(), waitingCallbackMetatable);
+                return Collect(L, delivery, mailbox.Withdrawn(), waitingCallbackMetatable, closeWatchMetatable);
             }
         }
     }
@@ -49,7 +49,7 @@ internal static class Poller
     }
 
     // Owner's gate held, delivery in state Decoding.
-    private static int Collect(lua_State L, Delivery delivery, int remaining, int waitingCallbackMetatable)
+    private static int Collect(lua_State L, Delivery delivery, int remaining, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var owner = delivery.Owner;
         int top = lua_gettop(L);
@@ -102,6 +102,7 @@ internal static class Poller
         {
             WaitingThreadCallback.Push(L, delivery, waitingCallbackMetatable);
             lua_rawseti(L, -2, next++);
+            LuaBinding.RenewCloseWatch(L, closeWatchMetatable);
         }
         for (int i = first + 1; i < first + pushed; i++)
         {
