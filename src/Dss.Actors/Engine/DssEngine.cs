@@ -106,7 +106,8 @@ internal sealed class DssEngine
         {
             return DssStatus.NotStarted;
         }
-        return Notifier.AfterDelivery(Mailbox.Post(delivery));
+        Mailbox.Post(delivery);
+        return Notifier.AfterDelivery(Mailbox);
     }
 
     /// <summary>The registration has unregistered: forget it.</summary>

@@ -39,7 +39,7 @@ internal sealed class Registration
     /// an unregistering thread while it cancels. So hooks never run concurrently, and an
     /// unregister sees every outstanding delivery in one consistent state.
     /// </summary>
-    public object Gate { get; } = new();
+    public Lock Gate { get; } = new();
 
     /// <summary>This registration's child of the DssSupervisor (Nobody until it was adopted).</summary>
     public IActorRef Actor { get; set; } = ActorRefs.Nobody;

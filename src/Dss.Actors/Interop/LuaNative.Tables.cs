@@ -8,7 +8,8 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Library)]
     public static partial void lua_createtable(lua_State L, int narr, int nrec);
 
-    [LibraryImport(Library)]
+    // Growing the table allocates, but an allocation alone never runs a GC step or a finalizer.
+    [LibraryImport(Library), SuppressGCTransition]
     public static partial void lua_rawseti(lua_State L, int idx, long n);
 
     [LibraryImport(Library), SuppressGCTransition]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using DarkSideSync.Engine.Deliveries;
 
 namespace DarkSideSync.LuaSide;
@@ -15,23 +16,28 @@ internal sealed class Mailbox
 {
     private readonly ConcurrentQueue<Delivery> _items = new();
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
-    private int _count;           // items still in state Queued: posted, not yet claimed or withdrawn
-    private int _luaThreadAsleep; // 1 while the Lua thread blocks in WaitForWork
+    // Count = posted - claimed - withdrawn. Three counters, each written by one side only and
+    // on cache lines of its own, so producers and the Lua thread never fight over one line.
+    private PaddedCounter _posted;    // producers (Interlocked)
+    private PaddedCounter _claimed;   // the Lua thread only
+    private PaddedCounter _withdrawn; // cancellers (Interlocked): unregister, stop-DSS, timeouts
+    private int _luaThreadAsleep;     // 1 while the Lua thread blocks in WaitForWork
 
-    public int Count => Volatile.Read(ref _count);
+    /// <summary>Items still queued (posted, neither claimed by the Lua thread nor withdrawn). A moment's view.</summary>
+    public int Count =>
+        (int)Math.Max(0, Volatile.Read(ref _posted.Value) - Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _withdrawn.Value));
 
-    /// <summary>Any thread. Returns the queue size after the post, for the UDP payload.</summary>
-    public int Post(Delivery delivery)
+    /// <summary>Any thread.</summary>
+    public void Post(Delivery delivery)
     {
         _items.Enqueue(delivery);
-        int size = Interlocked.Increment(ref _count);
+        Interlocked.Increment(ref _posted.Value);
         // The increment is a full fence: either this read sees the sleeper, or the sleeper's
-        // re-check of _count after it announced itself sees this item.
+        // re-check of Count after it announced itself sees this item.
         if (Volatile.Read(ref _luaThreadAsleep) != 0)
         {
             _wake.Set();
         }
-        return size;
     }
 
     /// <summary>Lua thread only: the oldest item, left in the queue until <see cref="RemoveOldest"/>.</summary>
@@ -40,8 +46,15 @@ internal sealed class Mailbox
     /// <summary>Lua thread only: removes the item <see cref="TryPeekOldest"/> returned.</summary>
     public void RemoveOldest() => _items.TryDequeue(out _);
 
-    /// <summary>A queued item left state Queued (claimed by the Lua thread, or cancelled). Returns the new count.</summary>
-    public int Withdrawn() => Interlocked.Decrement(ref _count);
+    /// <summary>Lua thread only: it claimed a queued item. Returns how many are still queued.</summary>
+    public int Claimed()
+    {
+        Volatile.Write(ref _claimed.Value, _claimed.Value + 1);
+        return Count;
+    }
+
+    /// <summary>Any thread: a queued item was cancelled, so it no longer counts.</summary>
+    public void Withdrawn() => Interlocked.Increment(ref _withdrawn.Value);
 
     /// <summary>Any thread: the items in FIFO order at one moment (for the stop-utility sequence).</summary>
     public Delivery[] Snapshot() => _items.ToArray();
@@ -67,5 +80,12 @@ internal sealed class Mailbox
             Volatile.Write(ref _luaThreadAsleep, 0);
         }
         return Count;
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct PaddedCounter
+    {
+        [FieldOffset(64)]
+        public long Value;
     }
 }

@@ -37,7 +37,7 @@ internal static class Poller
                 {
                     continue; // cancelled while queued; already accounted for
                 }
-                return Collect(L, delivery, mailbox.Withdrawn(), waitingCallbackMetatable, closeWatchMetatable);
+                return Collect(L, delivery, mailbox.Claimed(), waitingCallbackMetatable, closeWatchMetatable);
             }
         }
     }
@@ -91,7 +91,11 @@ internal static class Poller
         }
 
         // The decoded values are the top `pushed` values: callback first, then its arguments.
-        lua_checkstack(L, 4);
+        // Lua guarantees a C function 20 free slots (LUA_MINSTACK); we need 4 more than decode used.
+        if (pushed > 16)
+        {
+            lua_checkstack(L, 4);
+        }
         int first = lua_gettop(L) - pushed + 1;
         lua_pushinteger(L, remaining);
         lua_pushvalue(L, first);

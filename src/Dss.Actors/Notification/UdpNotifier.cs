@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Net;
 using System.Net.Sockets;
+using DarkSideSync.LuaSide;
 
 namespace DarkSideSync.Notification;
 
@@ -37,7 +38,7 @@ internal sealed class UdpNotifier : IDisposable
     }
 
     /// <summary>Any producer thread, right after its post. Never throws.</summary>
-    public DssStatus AfterDelivery(int queueSize)
+    public DssStatus AfterDelivery(Mailbox mailbox)
     {
         var target = Volatile.Read(ref _target);
         if (target is null || (_coalesced && Interlocked.Exchange(ref _armed, 0) == 0))
@@ -46,7 +47,7 @@ internal sealed class UdpNotifier : IDisposable
         }
         Span<byte> payload = stackalloc byte[12];
         payload[0] = (byte)' ';
-        Utf8Formatter.TryFormat(queueSize, payload[1..], out int digits);
+        Utf8Formatter.TryFormat(mailbox.Count, payload[1..], out int digits);
         try
         {
             _socket.SendTo(payload[..(digits + 1)], SocketFlags.None, target);
