@@ -30,22 +30,25 @@ internal sealed class BenchHost : IDisposable
     /// <summary>The raw <c>lua_State*</c>.</summary>
     public nint State => Lua.Handle;
 
-    /// <summary>Calls <c>bench[function](n)</c> and returns its integer result; a Lua error throws.</summary>
-    public long Call(string function, long n)
+    /// <summary>Calls <c>bench[function](n)</c> and returns its first integer result; a Lua error throws.</summary>
+    public long Call(string function, long n) => Call2(function, n).First;
+
+    /// <summary>Calls <c>bench[function](n)</c> and returns its two integer results (a missing one is 0).</summary>
+    public (long First, long Second) Call2(string function, long n)
     {
         int top = Lua.GetTop();
         Lua.GetGlobal("bench");
         Lua.GetField(-1, function);
         Lua.PushInteger(n);
-        if (Lua.PCall(1, 1, 0) != LuaStatus.OK)
+        if (Lua.PCall(1, 2, 0) != LuaStatus.OK)
         {
             string message = Lua.ToString(-1);
             Lua.SetTop(top);
             throw new InvalidOperationException($"bench.{function} failed: {message}");
         }
-        long result = Lua.ToInteger(-1);
+        var results = (Lua.ToInteger(-2), Lua.ToInteger(-1));
         Lua.SetTop(top);
-        return result;
+        return results;
     }
 
     /// <summary>Anchors <c>bench[name]</c> in the registry, as a utility keeps its Lua callback.</summary>

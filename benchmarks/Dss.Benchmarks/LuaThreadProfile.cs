@@ -16,7 +16,7 @@ internal static class LuaThreadProfile
 {
     public static IReadOnlyList<ProfileRow> Run(BenchHost host, ManagedPath managed, CAbiPath native, int n, int warmups, int repetitions)
     {
-        double Loop(string function) => Median(Measure.Repeat(warmups, repetitions, () =>
+        double Loop(string function) => Measure.Median(Measure.Repeat(warmups, repetitions, () =>
         {
             long start = Stopwatch.GetTimestamp();
             host.Call(function, n);
@@ -61,8 +61,6 @@ internal static class LuaThreadProfile
         rows.Add(new("producer: deliver, nobody polling (C ABI)", nativeFull.Producer));
         return rows;
     }
-
-    private static double Median(double[] values) => Measure.Median(values);
 
     private static double PerItem(long ticks, int n) => Measure.Seconds(ticks) * 1e9 / n;
 }

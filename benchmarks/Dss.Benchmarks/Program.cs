@@ -6,9 +6,12 @@ using DarkSideSync.Benchmarks.CAbi;
 
 // DarkSideSync .NET benchmark: throughput and round-trip latency through a real Lua poll loop,
 // for the C# API and the C ABI, against the original C DSS in stock lua5.4 on a 2-core machine.
-// Options: --quick (a smoke run, figures not meaningful), --repetitions N.
+// Options: --quick (a smoke run, figures not meaningful), --repetitions N,
+// --only nonblocking|blocking|profile (one part only).
 var wall = Stopwatch.StartNew();
 bool quick = args.Contains("--quick");
+string? only = Array.IndexOf(args, "--only") is int o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
+bool Runs(string part) => only is null || only == part;
 int repetitions = OptionValue(args, "--repetitions") ?? (quick ? 2 : 5);
 const int Warmups = 1;
 int items = quick ? 200_000 : 2_000_000;     // per non-blocking run, all producers together
@@ -17,8 +20,13 @@ int profileItems = quick ? 100_000 : 1_000_000;
 
 Console.WriteLine("DarkSideSync for .NET: benchmark");
 Console.WriteLine($"command : dotnet run -c Release --project benchmarks/Dss.Benchmarks{(args.Length > 0 ? " -- " + string.Join(' ', args) : "")}");
-Console.WriteLine($"machine : {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
+Console.WriteLine($"machine : {Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
 Console.WriteLine($"runtime : {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, {GCSettings.LatencyMode}{(IsOptimized() ? "" : ", NOT OPTIMIZED (use -c Release)")}");
+if (File.Exists("/proc/loadavg"))
+{
+    // The figures assume an otherwise idle machine; a load above ~0.5 before the run says they are not.
+    Console.WriteLine($"load    : {File.ReadAllText("/proc/loadavg").Split(' ')[0]} (1-minute load average before the run)");
+}
 Console.WriteLine($"method  : one Lua state, the Lua loop on the main thread; {Warmups} warm-up + {repetitions} runs per row, median shown");
 Console.WriteLine($"          non-blocking: {items:N0} items per run; blocking: {requests:N0} requests per producer per run");
 Console.WriteLine();
@@ -30,7 +38,8 @@ IDeliveryPath[] paths = [managed, native];
 
 var table = new ResultTable();
 var diagnostics = new List<string>();
-foreach (int producers in new[] { 1, 4 })
+long misreported = 0; // items poll() returned with a count of -1, over the recorded runs
+foreach (int producers in Runs("nonblocking") ? new[] { 1, 4 } : [])
 {
     foreach (var path in paths)
     {
@@ -39,9 +48,10 @@ foreach (int producers in new[] { 1, 4 })
         var target = producers == 1 ? 1.85 : 2.21;
         table.Throughput($"Non-blocking, {producers} producer{(producers > 1 ? "s" : "")}", path.Name, runs.Select(r => r.ItemsPerSecond / 1e6).ToArray(), target);
         diagnostics.Add($"non-blocking {producers}p {path.Name,-6}: empty polls per run {Measure.Median(runs.Select(r => (double)r.EmptyPolls)),12:N0}, GC pause {Measure.Median(runs.Select(r => r.GcPauseShare)),6:P1} of the run");
+        misreported += runs.Sum(r => r.Misreported);
     }
 }
-foreach (int producers in new[] { 1, 4 })
+foreach (int producers in Runs("blocking") ? new[] { 1, 4 } : [])
 {
     foreach (var path in paths)
     {
@@ -51,18 +61,29 @@ foreach (int producers in new[] { 1, 4 })
         table.Latency(scenario + ", p50", path.Name, runs.Select(r => r.P50Us).ToArray(), producers == 1 ? 7.8 : null);
         table.Latency(scenario + ", p99", path.Name, runs.Select(r => r.P99Us).ToArray(), producers == 1 ? 21 : 141);
         diagnostics.Add($"blocking     {producers}p {path.Name,-6}: {Measure.Median(runs.Select(r => r.RequestsPerSecond)),9:N0} round trips/s, worst {Measure.Median(runs.Select(r => r.MaxUs)),8:N0} µs (median over runs)");
+        misreported += runs.Sum(r => r.Misreported);
     }
 }
-Progress("Lua-thread cost split");
-var profile = LuaThreadProfile.Run(host, managed, native, profileItems, Warmups, Math.Min(repetitions, 3));
+IReadOnlyList<ProfileRow> profile = [];
+if (Runs("profile"))
+{
+    Progress("Lua-thread cost split");
+    profile = LuaThreadProfile.Run(host, managed, native, profileItems, Warmups, Math.Min(repetitions, 3));
+}
 Console.Error.WriteLine();
 
 table.Print();
 Console.WriteLine();
 Console.WriteLine("Diagnostics (medians of the runs):");
 diagnostics.ForEach(d => Console.WriteLine("  " + d));
+Console.WriteLine(misreported == 0
+    ? "  poll() contract: no item came back with a count of -1"
+    : $"  ENGINE BUG: poll() returned {misreported} item(s) with a count of -1 (\"empty\"); a loop that trusts -1 loses them.");
 Console.WriteLine();
-PrintProfile(profile, profileItems);
+if (profile.Count > 0)
+{
+    PrintProfile(profile, profileItems);
+}
 Console.WriteLine();
 Console.WriteLine($"total run time: {wall.Elapsed.TotalSeconds:F1} s");
 return 0;
@@ -90,6 +111,11 @@ static void PrintProfile(IReadOnlyList<ProfileRow> rows, int n)
         Console.WriteLine($"    {step,-48} {ns,8:F1}");
     }
 }
+
+static string CpuModel() =>
+    File.Exists("/proc/cpuinfo")
+        ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
+        : RuntimeInformation.ProcessArchitecture.ToString();
 
 static void Progress(string what) => Console.Error.Write($"\r{what,-60}");
 

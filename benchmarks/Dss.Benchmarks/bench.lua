@@ -1,6 +1,6 @@
 -- The Lua side of the benchmark: the consumer loops (what a DSS application runs) and the
 -- micro-loops that split the Lua thread's cost per item. Every function takes a count and
--- returns an integer, so the host calls them all the same way.
+-- returns one or two integers, so the host calls them all the same way.
 local dss = darksidesync
 local poll = dss.poll
 
@@ -17,32 +17,61 @@ local core_poll = upvalue(poll, "core_poll")
 
 local count = 0
 
+-- So many empty polls in a row (some seconds) means an item was lost: fail instead of hanging.
+local STALLED = 1 << 26
+local function stalled(total)
+  error(string.format("stalled: %d of %d callbacks ran, queuesize() = %d", count, total, dss.queuesize()))
+end
+
 bench = {}
 
 -- The callbacks the utilities push in decode (kept as registry references by the host).
 function bench.on_item(x) count = count + 1 end
 function bench.on_request(reply, x) count = count + 1 reply(x + 1) end
 
--- Non-blocking: poll until `total` callbacks ran. Returns how many polls found the queue empty.
+-- Non-blocking: poll until `total` callbacks ran. Returns how many polls found the queue
+-- empty, and how many items poll() handed over with a count of -1.
 function bench.consume_items(total)
   count = 0
-  local empty = 0
+  local empty, idle, misreported = 0, 0, 0
   while count < total do
     local c, cb, args = poll()
-    if c ~= -1 then cb(args[1]) else empty = empty + 1 end
+    if c ~= -1 then
+      cb(args[1])
+      idle = 0
+    elseif cb ~= nil then
+      -- Contract violation: -1 means "empty", yet an item came with it (engine 0c6acd7 did
+      -- this when poll() raced a post). Run it and count it, so the run ends and the report shows it.
+      misreported = misreported + 1
+      cb(args[1])
+    else
+      empty, idle = empty + 1, idle + 1
+      if idle == STALLED then stalled(total) end
+    end
   end
-  return empty
+  return empty, misreported
 end
 
 -- Blocking: the same loop; the callback answers with args[1](x + 1), releasing the producer.
 function bench.consume_requests(total)
   count = 0
-  local empty = 0
+  local empty, idle, misreported = 0, 0, 0
   while count < total do
     local c, cb, args = poll()
-    if c ~= -1 then cb(args[1], args[2]) else empty = empty + 1 end
+    if c ~= -1 then
+      cb(args[1], args[2])
+      idle = 0
+    elseif cb ~= nil then
+      -- Contract violation: -1 means "empty", yet an item came with it (engine 0c6acd7 did
+      -- this when poll() raced a post). Run it and count it, so the run ends and the report shows it.
+      misreported = misreported + 1
+      cb(args[1], args[2])
+    else
+      empty, idle = empty + 1, idle + 1
+      if idle == STALLED then stalled(total) end
+    end
   end
-  return empty
+  return empty, misreported
 end
 
 -- Micro-loops for the cost split, one thread, no producer running.
