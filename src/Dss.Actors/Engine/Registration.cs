@@ -18,7 +18,7 @@ internal sealed class Registration
     private readonly LinkedList<Delivery> _awaitingAnswer = new(); // guarded by Gate; in delivery order
     private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _phase;            // Registered → Unregistering → Unregistered, never back
-    private int _producersInside;  // producer threads between the phase check and the post in Deliver
+    private ProducerCount _producersInside; // producer threads between the phase check and the post in Deliver
 
     public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
     {
@@ -51,7 +51,7 @@ internal sealed class Registration
     /// <summary>Any thread. Queues <paramref name="delivery"/> unless the utility or DSS stopped.</summary>
     public DssStatus Deliver(Delivery delivery)
     {
-        Interlocked.Increment(ref _producersInside);
+        Interlocked.Increment(ref _producersInside.Value);
         try
         {
             // After the increment (a full fence): Unregister either sees this producer inside,
@@ -64,7 +64,7 @@ internal sealed class Registration
         }
         finally
         {
-            Interlocked.Decrement(ref _producersInside);
+            Interlocked.Decrement(ref _producersInside.Value);
         }
     }
 
@@ -101,7 +101,7 @@ internal sealed class Registration
             return DssStatus.InvalidUtilId;
         }
         var spin = new SpinWait();
-        while (Volatile.Read(ref _producersInside) != 0)
+        while (Volatile.Read(ref _producersInside.Value) != 0)
         {
             spin.SpinOnce();
         }
@@ -136,6 +136,15 @@ internal sealed class Registration
         Engine.Forget(this);
         _unregistered.TrySetResult();
         return DssStatus.Success;
+    }
+
+    // On a cache line of its own: producers change it twice per delivery, while the Lua thread
+    // reads this registration's other fields on every poll.
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    private struct ProducerCount
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)]
+        public int Value;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using DarkSideSync.Engine.Deliveries;
 
@@ -8,13 +7,13 @@ namespace DarkSideSync.LuaSide;
 /// The queue of one Lua state: many producer threads post, only the Lua thread takes.
 /// </summary>
 /// <remarks>
-/// A <see cref="ConcurrentQueue{T}"/> rather than a Channel: a channel's writer takes a lock on
+/// A <see cref="DeliveryQueue"/> rather than a Channel: a channel's writer takes a lock on
 /// every write, and the post path is the hottest path of DSS. Items that were cancelled while
 /// queued stay in the queue until the Lua thread skips them; <see cref="Count"/> does not count them.
 /// </remarks>
 internal sealed class Mailbox
 {
-    private readonly ConcurrentQueue<Delivery> _items = new();
+    private readonly DeliveryQueue _items = new();
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     // Count = posted - claimed - withdrawn. Three counters, each written by one side only and
     // on cache lines of its own, so producers and the Lua thread never fight over one line.
@@ -44,7 +43,7 @@ internal sealed class Mailbox
     public bool TryPeekOldest(out Delivery delivery) => _items.TryPeek(out delivery!);
 
     /// <summary>Lua thread only: removes the item <see cref="TryPeekOldest"/> returned.</summary>
-    public void RemoveOldest() => _items.TryDequeue(out _);
+    public void RemoveOldest() => _items.RemoveOldest();
 
     /// <summary>Lua thread only: it claimed a queued item. Returns how many are still queued.</summary>
     public int Claimed()
@@ -57,7 +56,7 @@ internal sealed class Mailbox
     public void Withdrawn() => Interlocked.Increment(ref _withdrawn.Value);
 
     /// <summary>Any thread: the items in FIFO order at one moment (for the stop-utility sequence).</summary>
-    public Delivery[] Snapshot() => _items.ToArray();
+    public List<Delivery> Snapshot() => _items.Snapshot();
 
     /// <summary>Lua thread only: sleeps until an item is queued or the timeout passes. Returns the queue size.</summary>
     public int WaitForWork(TimeSpan timeout)

@@ -91,10 +91,11 @@ internal static class Poller
         }
 
         // The decoded values are the top `pushed` values: callback first, then its arguments.
-        // Lua guarantees a C function 20 free slots (LUA_MINSTACK); we need 4 more than decode used.
-        if (pushed > 16)
+        // Lua guarantees a C function 20 free slots (LUA_MINSTACK); below we use up to 6 more
+        // than decode did (count, callback, args, the waitingthread_callback, a close watch and its metatable).
+        if (pushed > 14)
         {
-            lua_checkstack(L, 4);
+            lua_checkstack(L, 6);
         }
         int first = lua_gettop(L) - pushed + 1;
         lua_pushinteger(L, remaining);

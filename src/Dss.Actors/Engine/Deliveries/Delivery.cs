@@ -1,3 +1,4 @@
+using DarkSideSync.LuaSide;
 using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Engine.Deliveries;
@@ -6,7 +7,7 @@ namespace DarkSideSync.Engine.Deliveries;
 /// One item handed to DSS by a producer: it travels deliver → decode → (return) exactly as
 /// pData does in the C API. Subclasses bind the hooks of a C utility or of a .NET one.
 /// </summary>
-internal abstract class Delivery
+internal abstract class Delivery : QueueLink
 {
     private int _state; // a DeliveryState; changed only by TryMove
 

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using DarkSideSync.Engine.Deliveries;
+
+namespace DarkSideSync.LuaSide;
+
+/// <summary>
+/// A FIFO of deliveries with many producers and one consumer (the Lua thread), linked through
+/// the deliveries themselves (Vyukov's intrusive MPSC queue): a post is one exchange and one
+/// store, with no allocation; a peek is one read.
+/// </summary>
+/// <remarks>
+/// Why not <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>: poll must peek before
+/// it takes (see <see cref="Poller"/>), and ConcurrentQueue's peek pins its segments so their
+/// slots are never reused; measured, that tripled the cost per item and the garbage.
+/// A producer descheduled between its exchange and its link hides the items posted after it
+/// until it runs again; the Lua thread then sees the queue as empty for that moment.
+/// </remarks>
+// Explicit layout: the producers' end and the consumer's end on different cache lines.
+[StructLayout(LayoutKind.Explicit)]
+internal sealed class DeliveryQueue
+{
+    [FieldOffset(0)]
+    private QueueLink _newest;  // producers' end: exchanged by every post
+
+    [FieldOffset(128)]
+    private QueueLink _taken;   // consumer's end: the last link taken; its Next is the oldest queued delivery
+
+    public DeliveryQueue()
+    {
+        var stub = new QueueLink();
+        _newest = stub;
+        _taken = stub;
+    }
+
+    /// <summary>Any thread.</summary>
+    public void Enqueue(Delivery delivery)
+    {
+        var previous = Interlocked.Exchange(ref _newest, delivery);
+        Volatile.Write(ref previous.Next, delivery);
+    }
+
+    /// <summary>Lua thread only: the oldest delivery, left in the queue.</summary>
+    public bool TryPeek(out Delivery delivery)
+    {
+        delivery = (Delivery)Volatile.Read(ref _taken.Next)!;
+        return delivery is not null;
+    }
+
+    /// <summary>Lua thread only: removes the delivery <see cref="TryPeek"/> returned.</summary>
+    public void RemoveOldest() => Volatile.Write(ref _taken, _taken.Next!);
+
+    /// <summary>Any thread: the queued deliveries, oldest first, at one moment (some may be taken meanwhile).</summary>
+    public List<Delivery> Snapshot()
+    {
+        var items = new List<Delivery>();
+        for (var link = Volatile.Read(ref Volatile.Read(ref _taken).Next); link is not null; link = Volatile.Read(ref link.Next))
+        {
+            items.Add((Delivery)link);
+        }
+        return items;
+    }
+}
+
+/// <summary>The link a <see cref="DeliveryQueue"/> threads through its items.</summary>
+internal class QueueLink
+{
+    public QueueLink? Next; // set once, by the producer that posts the next item
+}
