@@ -16,7 +16,7 @@ internal sealed class BenchHost : IDisposable
     {
         System = ActorSystem.Create("dss-bench", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
         Lua = new Lua();
-        DarkSideSync.Preload(Lua.Handle, System);
+        DssModule.Preload(Lua.Handle, System);
         Run("darksidesync = require 'darksidesync'");
         using var script = typeof(BenchHost).Assembly.GetManifestResourceStream("DarkSideSync.Benchmarks.bench.lua")!;
         using var reader = new StreamReader(script);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using DarkSideSync;
 using DarkSideSync.Sample;
 using KeraLua;
 
@@ -30,7 +31,7 @@ return exitCode;
 
 static int Run(Lua lua, ActorSystem system)
 {
-    DarkSideSync.DarkSideSync.Preload(lua.Handle, system);
+    DssModule.Preload(lua.Handle, system);
     if (lua.DoString("return _VERSION .. ' with ' .. require('darksidesync')._VERSION"))
     {
         return Fail(lua, "loading darksidesync");

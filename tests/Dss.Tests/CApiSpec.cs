@@ -49,7 +49,7 @@ public sealed unsafe class CApiSpec : TestKit
     public void The_registry_table_has_a_version_string()
     {
         Assert.Equal("string", _host.String("type(debug.getregistry()['DSS.DarkSideSync'].Version)"));
-        Assert.Equal(DarkSideSync.Version, _host.String("debug.getregistry()['DSS.DarkSideSync'].Version"));
+        Assert.Equal(DssModule.Version, _host.String("debug.getregistry()['DSS.DarkSideSync'].Version"));
     }
 
     // ---- reg and getutilid ----

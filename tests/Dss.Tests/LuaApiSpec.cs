@@ -34,7 +34,7 @@ public sealed class LuaApiSpec : TestKit
     {
         _host.Run("local t = debug.getregistry()['DSS.DarkSideSync'] api_type = type(t['DSS API 1v0']) version = t.Version");
         Assert.Equal("userdata", _host.String("api_type"));
-        Assert.Equal(DarkSideSync.Version, _host.String("version"));
+        Assert.Equal(DssModule.Version, _host.String("version"));
     }
 
     [Fact]

@@ -97,7 +97,7 @@ internal sealed unsafe class LuaBinding
         }
         Engine = new DssEngine(System, Settings, port);
         lua_createtable(L, 0, 2);
-        lua_pushstring(L, DarkSideSync.Version);
+        lua_pushstring(L, DssModule.Version);
         lua_setfield(L, -2, "Version\0"u8);
         lua_pushlightuserdata(L, DssCApi.Instance);
         lua_setfield(L, -2, "DSS API 1v0\0"u8);

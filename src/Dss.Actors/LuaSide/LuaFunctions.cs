@@ -48,7 +48,7 @@ internal static unsafe class LuaFunctions
             return Finish(L, top); // the chunk is ours and compiles; keep the message for the caller
         }
         lua_rotate(L, -2, 1); // chunk(core, version)
-        lua_pushstring(L, DarkSideSync.Version);
+        lua_pushstring(L, DssModule.Version);
         lua_pcall(L, 2, 1);
         return Finish(L, top);
     }

@@ -14,7 +14,7 @@ public sealed class LuaHost : IDisposable
     public LuaHost(ActorSystem system)
     {
         Lua = new Lua();
-        DarkSideSync.Preload(Lua.Handle, system);
+        DssModule.Preload(Lua.Handle, system);
         Run("darksidesync = require 'darksidesync'");
         LuaThreadId = Environment.CurrentManagedThreadId;
     }

@@ -10,7 +10,7 @@ namespace DarkSideSync;
 /// Entry point for .NET hosts that embed Lua: makes <c>require "darksidesync"</c> work in a
 /// Lua state, with DSS's actors in the host's <see cref="ActorSystem"/>.
 /// </summary>
-public static unsafe class DarkSideSync
+public static unsafe class DssModule
 {
     /// <summary>The DSS version string, as in <c>registry["DSS.DarkSideSync"].Version</c>.</summary>
     public const string Version = "DarkSideSync 1.0.0 (.NET)";
@@ -18,7 +18,7 @@ public static unsafe class DarkSideSync
     /// <summary>
     /// Lua thread: registers the module in <c>package.preload</c>, so that
     /// <c>require "darksidesync"</c> starts DSS for this state. Call once per state, after the
-    /// standard libraries are open (KeraLua: <c>DarkSideSync.Preload(lua.Handle, system)</c>).
+    /// standard libraries are open (KeraLua: <c>DssModule.Preload(lua.Handle, system)</c>).
     /// </summary>
     public static void Preload(nint luaState, ActorSystem system)
     {
