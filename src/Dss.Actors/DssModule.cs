@@ -27,6 +27,7 @@ public static unsafe class DssModule
         {
             throw new ArgumentException("The Lua state is null.", nameof(luaState));
         }
+        int top = lua_gettop(luaState);
         lua_getfield(luaState, LUA_REGISTRYINDEX, "_PRELOAD\0"u8);
         if (lua_type(luaState, -1) != LUA_TTABLE)
         {
@@ -41,14 +42,36 @@ public static unsafe class DssModule
         lua_setfield(luaState, -2, "__gc\0"u8);
         lua_setmetatable(luaState, -2);
         lua_pushcclosure(luaState, &OpenFromPreload, 1);
+        // require must fail loudly when DSS cannot start, but C# cannot raise a Lua error:
+        // a Lua wrapper raises what the loader returns.
+        int status = luaL_loadbuffer(luaState, RaisingLoader, "=darksidesync loader\0"u8);
+        if (status == LUA_OK)
+        {
+            lua_rotate(luaState, -2, 1);
+            status = lua_pcall(luaState, 1, 1);
+        }
+        if (status != LUA_OK)
+        {
+            var message = lua_tostring(luaState, -1);
+            lua_settop(luaState, top);
+            throw new InvalidOperationException("darksidesync: " + message);
+        }
         lua_setfield(luaState, -2, "darksidesync\0"u8);
         lua_pop(luaState, 1);
     }
 
     /// <summary>
+    /// A Lua chunk that takes a loader returning the module, or nil and a message (as
+    /// <see cref="Open"/> does), and returns a loader that raises the message instead.
+    /// </summary>
+    public static ReadOnlySpan<byte> RaisingLoader =>
+        "local open = ... return function(...) local m, err = open(...) if m == nil then error(err, 0) end return m end"u8;
+
+    /// <summary>
     /// Lua thread: the body of <c>luaopen_darksidesync</c> for hosts that export their own
-    /// loader (the NativeAOT module): starts DSS for the state and pushes the module table.
-    /// Returns the number of values pushed. Never raises a Lua error.
+    /// loader (the NativeAOT module): starts DSS for the state and pushes the module table
+    /// (returns 1), or nil and a message (returns 2). Never raises a Lua error, so the caller
+    /// must raise the message from Lua or C (see <see cref="RaisingLoader"/>).
     /// </summary>
     public static int Open(nint luaState, ActorSystem system) => LuaFunctions.Open(luaState, system);
 

@@ -156,4 +156,22 @@ public sealed class DssSupervisorSpec : TestKit
     }
 
     private long QueueSize() => _host.Integer("darksidesync.queuesize()");
+
+    [Fact]
+    public async Task A_malformed_request_fails_for_its_sender_only_and_the_utility_carries_on()
+    {
+        var utility = TestUtility.Register(_host, "sturdy");
+        var innocent = utility.Ask(7);
+        Watch(utility.Utility.Actor);
+
+        utility.Utility.Actor.Tell(new UtilityActor.Request(static _ => 0, static (_, _) => null, TimeSpan.FromSeconds(-2)));
+        Assert.IsType<ArgumentOutOfRangeException>((await ExpectMsgAsync<Status.Failure>(Patience)).Cause);
+        utility.Utility.Actor.Tell(new UtilityActor.Deliver(null!));
+        Assert.IsType<ArgumentNullException>((await ExpectMsgAsync<Status.Failure>(Patience)).Cause);
+
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.True(utility.Utility.IsRegistered);
+        _host.Run("function on_item(answer, x) answer(x * 2) end darksidesync.drain()");
+        Assert.Equal(14, await innocent.WaitAsync(Patience));
+    }
 }

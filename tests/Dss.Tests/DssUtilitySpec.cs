@@ -202,4 +202,83 @@ public sealed class DssUtilitySpec : TestKit
         Assert.Equal(0, _host.Integer("select('#', held[1](1))")); // the spent callback does nothing
         Assert.Equal(-1, _host.Integer("darksidesync.poll()"));
     }
+
+    [Theory]
+    [InlineData(-2.0)]
+    [InlineData(30_000_000.0)]
+    public void A_timeout_out_of_range_is_refused_before_anything_is_queued(double seconds)
+    {
+        var utility = TestUtility.Register(_host, "bad-timeout");
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = utility.Ask(1, TimeSpan.FromSeconds(seconds)); });
+        Assert.Equal(0, _host.Integer("darksidesync.queuesize()"));
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_before_lua_got_it_is_handed_to_the_dropped_hook()
+    {
+        var utility = TestUtility.Register(_host, "dropped-request");
+        var dropped = new List<(int, CancelReason)>();
+        using var caller = new CancellationTokenSource();
+        var request = utility.Utility.DeliverAndWaitAsync(
+            7, static (_, _) => 0, static (_, _) => 0, cancellationToken: caller.Token, dropped: (data, reason) => dropped.Add((data, reason)));
+        var other = utility.Utility.DeliverAndWaitAsync(
+            8, static (_, _) => 0, static (_, _) => 0, dropped: (data, reason) => dropped.Add((data, reason)));
+
+        await caller.CancelAsync();
+        await Assert.ThrowsAsync<DssDeliveryCanceledException>(() => request.WaitAsync(Patience));
+        utility.Utility.Unregister();
+        await Assert.ThrowsAsync<DssDeliveryCanceledException>(() => other.WaitAsync(Patience));
+
+        Assert.Equal([(7, CancelReason.CallerCancelled), (8, CancelReason.UtilityUnregistered)], dropped);
+    }
+
+    [Fact]
+    public async Task A_second_unregister_returns_only_after_the_first_has_finished()
+    {
+        var utility = TestUtility.Register(_host, "twice");
+        var hookRunning = new ManualResetEventSlim();
+        var hookEnded = false;
+        utility.Utility.Deliver(1, static (_, _) => 0, (_, _) =>
+        {
+            hookRunning.Set();
+            Thread.Sleep(300);
+            Volatile.Write(ref hookEnded, true);
+        });
+
+        var first = Task.Run(utility.Utility.Unregister);
+        hookRunning.Wait(Patience);
+        Assert.Equal(DssStatus.InvalidUtilId, utility.Utility.Unregister());
+        Assert.True(Volatile.Read(ref hookEnded));
+        Assert.Equal(DssStatus.Success, await first);
+    }
+
+    [Fact]
+    public void A_hook_of_the_unregistering_thread_may_unregister_again_without_waiting_for_itself()
+    {
+        var utility = TestUtility.Register(_host, "reentrant");
+        DssStatus? inner = null;
+        utility.Utility.Deliver(1, static (_, _) => 0, (_, _) => inner = utility.Utility.Unregister());
+
+        Assert.Equal(DssStatus.Success, utility.Utility.Unregister());
+        Assert.Equal(DssStatus.InvalidUtilId, inner);
+    }
+
+    [Fact]
+    public async Task A_return_hook_may_hand_lua_more_values_than_lua_guarantees_a_c_function()
+    {
+        var utility = TestUtility.Register(_host, "wide-answer");
+        _host.Run("function on_item(answer) n = select('#', answer()) end");
+        var request = utility.Utility.DeliverAndWaitAsync(0, (lua, _) => utility.PushCallback(lua), static (lua, _) =>
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                lua.PushInteger(i);
+            }
+            return true;
+        });
+        _host.Run("darksidesync.drain()");
+
+        Assert.True(await request.WaitAsync(Patience));
+        Assert.Equal(300, _host.Integer("n"));
+    }
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Tests.Support;
 
@@ -155,5 +156,48 @@ public sealed class LuaApiSpec : TestKit
         Assert.Equal("1,3", _host.String("table.concat(seen, ',')"));
         Assert.EndsWith("two", _host.String("errors[1]"));
         Assert.Equal(-1, _host.Integer("darksidesync.poll()"));
+    }
+
+    [Fact]
+    public void Start_without_a_port_while_running_keeps_the_port()
+    {
+        _host.Run("darksidesync.setport(50123) darksidesync.start()");
+        Assert.Equal(50123, _host.Integer("darksidesync.getport()"));
+    }
+
+    [Fact]
+    public async Task Require_raises_the_reason_when_dss_cannot_start()
+    {
+        var stopped = ActorSystem.Create("already-terminated");
+        await stopped.Terminate();
+        using var lua = new KeraLua.Lua();
+        DssModule.Preload(lua.Handle, stopped);
+
+        Assert.True(lua.DoString("require 'darksidesync'")); // true: it raised an error
+        Assert.StartsWith("darksidesync failed to load:", lua.ToString(-1));
+        lua.Pop(1);
+        lua.DoString("return package.loaded.darksidesync == nil");
+        Assert.True(lua.ToBoolean(-1));
+    }
+
+    [Fact]
+    public void A_decode_may_push_more_values_than_lua_guarantees_a_c_function()
+    {
+        const int arguments = 500;
+        var utility = TestUtility.Register(_host, "wide");
+        _host.Run("function on_wide(...) n, last = select('#', ...), select(-1, ...) end");
+        utility.Utility.Deliver(arguments, static (lua, count) =>
+        {
+            KeraLua.Lua.FromIntPtr(lua.State).GetGlobal("on_wide");
+            for (int i = 1; i <= count; i++)
+            {
+                lua.PushInteger(i);
+            }
+            return count + 1;
+        });
+        _host.Run("darksidesync.drain()");
+
+        Assert.Equal(arguments, _host.Integer("n"));
+        Assert.Equal(arguments, _host.Integer("last"));
     }
 }

@@ -23,6 +23,10 @@ internal sealed class DssEngine
 
     public DssEngine(ActorSystem system, DssSettings settings, int port)
     {
+        if (system.WhenTerminated.IsCompleted)
+        {
+            throw new InvalidOperationException($"the actor system '{system.Name}' is terminated.");
+        }
         System = system;
         Settings = settings;
         Log = Logging.GetLogger(system, "DarkSideSync");
@@ -65,8 +69,9 @@ internal sealed class DssEngine
                 .Ask<DssSupervisor.UtilityAdopted>(new DssSupervisor.AdoptUtility(created), Settings.AskTimeout)
                 .GetAwaiter().GetResult().Actor;
         }
-        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        catch (Exception e)
         {
+            // Timed out, or the actor system is shutting down.
             Log.Error(e, "The DSS supervisor did not answer; registration refused.");
             return DssStatus.NotStarted;
         }
@@ -138,9 +143,10 @@ internal sealed class DssEngine
                 Supervisor.Ask<DssSupervisor.DssStopped>(DssSupervisor.StopDss.Instance, Settings.StopTimeout)
                     .GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            catch (Exception e)
             {
-                Log.Warning("The DSS supervisor did not finish stop-DSS within {0}; unregistering what is left.", Settings.StopTimeout);
+                // Timed out, or the actor system is shutting down: the loop below finishes the job.
+                Log.Warning("The DSS supervisor did not finish stop-DSS within {0} ({1}); unregistering what is left.", Settings.StopTimeout, e.Message);
             }
         }
         // Whatever the actors could not do (the actor system is gone, a cancel hook hangs).

@@ -18,6 +18,7 @@ internal sealed class Registration
     private readonly LinkedList<Delivery> _awaitingAnswer = new(); // guarded by Gate; in delivery order
     private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _phase;            // Registered → Unregistering → Unregistered, never back
+    private int _unregisteringThread; // the managed thread id running the stop-utility sequence
     private ProducerCount _producersInside; // producer threads between the phase check and the post in Deliver
 
     public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
@@ -98,8 +99,15 @@ internal sealed class Registration
     {
         if (Interlocked.CompareExchange(ref _phase, Unregistering, Registered) != Registered)
         {
+            // Another thread is unregistering: its caller may count on "when unregister returns,
+            // nothing runs any more", so wait for it, unless this is one of its own hooks.
+            if (Volatile.Read(ref _unregisteringThread) != Environment.CurrentManagedThreadId)
+            {
+                _unregistered.Task.Wait();
+            }
             return DssStatus.InvalidUtilId;
         }
+        Volatile.Write(ref _unregisteringThread, Environment.CurrentManagedThreadId);
         var spin = new SpinWait();
         while (Volatile.Read(ref _producersInside.Value) != 0)
         {
@@ -153,6 +161,10 @@ internal sealed class Registration
     /// </summary>
     public void CancelAndUnregister()
     {
+        if (!IsRegistered)
+        {
+            return; // stop-DSS unregistered it already (its supervisor answered too late)
+        }
         try
         {
             _cancel();

@@ -19,7 +19,9 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Library), SuppressGCTransition]
     public static partial void lua_rotate(lua_State L, int idx, int n);
 
-    [LibraryImport(Library)]
+    // No GC transition: growing the stack may only run an emergency collection, which in
+    // Lua 5.4 never calls finalizers, so this never calls back into .NET.
+    [LibraryImport(Library), SuppressGCTransition]
     public static partial int lua_checkstack(lua_State L, int n);
 
     [LibraryImport(Library), SuppressGCTransition]

@@ -13,7 +13,8 @@ namespace DarkSideSync.LuaSide;
 /// it takes (see <see cref="Poller"/>), and ConcurrentQueue's peek pins its segments so their
 /// slots are never reused; measured, that tripled the cost per item and the garbage.
 /// A producer descheduled between its exchange and its link hides the items posted after it
-/// until it runs again; the Lua thread then sees the queue as empty for that moment.
+/// until it runs again: the Lua thread sees the queue as empty for that moment, and
+/// <see cref="Snapshot"/> waits for the link.
 /// </remarks>
 // Explicit layout: the producers' end and the consumer's end on different cache lines.
 [StructLayout(LayoutKind.Explicit)]
@@ -33,11 +34,12 @@ internal sealed class DeliveryQueue
     }
 
     /// <summary>Any thread.</summary>
-    public void Enqueue(Delivery delivery)
-    {
-        var previous = Interlocked.Exchange(ref _newest, delivery);
-        Volatile.Write(ref previous.Next, delivery);
-    }
+    public void Enqueue(Delivery delivery) => Link(Claim(delivery), delivery);
+
+    // Enqueue's two steps, apart so a test can stand in for a producer descheduled between them.
+    internal QueueLink Claim(Delivery delivery) => Interlocked.Exchange(ref _newest, delivery);
+
+    internal static void Link(QueueLink previous, Delivery delivery) => Volatile.Write(ref previous.Next, delivery);
 
     /// <summary>Lua thread only: the oldest delivery, left in the queue.</summary>
     public bool TryPeek(out Delivery delivery)
@@ -49,13 +51,28 @@ internal sealed class DeliveryQueue
     /// <summary>Lua thread only: removes the delivery <see cref="TryPeek"/> returned.</summary>
     public void RemoveOldest() => Volatile.Write(ref _taken, _taken.Next!);
 
-    /// <summary>Any thread: the queued deliveries, oldest first, at one moment (some may be taken meanwhile).</summary>
+    /// <summary>
+    /// Any thread: every delivery posted before this call and not yet taken, oldest first
+    /// (some may be taken meanwhile). A producer descheduled between its exchange and its link
+    /// is waited for, so an item queued behind it is never missed.
+    /// </summary>
     public List<Delivery> Snapshot()
     {
         var items = new List<Delivery>();
-        for (var link = Volatile.Read(ref Volatile.Read(ref _taken).Next); link is not null; link = Volatile.Read(ref link.Next))
+        var link = Volatile.Read(ref _taken);
+        // Read after _taken: every link posted before this one is reachable from _taken.
+        var last = Volatile.Read(ref _newest);
+        var spin = new SpinWait();
+        while (link != last)
         {
-            items.Add((Delivery)link);
+            var next = Volatile.Read(ref link.Next);
+            if (next is null)
+            {
+                spin.SpinOnce(); // a producer is between its exchange and its link
+                continue;
+            }
+            items.Add((Delivery)next);
+            link = next;
         }
         return items;
     }

@@ -88,14 +88,17 @@ internal sealed unsafe class LuaBinding
     }
 
     /// <summary>Lua thread: starts DSS (the startup sequence) and publishes the C API in the registry.</summary>
-    public void Start(lua_State L, int port)
+    public void Start(lua_State L, int? port)
     {
         if (Engine is { } running)
         {
-            running.Notifier.SetPort(port);
+            if (port is { } newPort)
+            {
+                running.Notifier.SetPort(newPort);
+            }
             return;
         }
-        Engine = new DssEngine(System, Settings, port);
+        Engine = new DssEngine(System, Settings, port ?? 0);
         lua_createtable(L, 0, 2);
         lua_pushstring(L, DssModule.Version);
         lua_setfield(L, -2, "Version\0"u8);

@@ -23,7 +23,7 @@ internal static unsafe class LuaFunctions
 
     /// <summary>
     /// Lua thread, the body of <c>luaopen_darksidesync</c>: starts DSS for the state if needed
-    /// and pushes the module table. Returns the number of values pushed (1), never raises.
+    /// and pushes the module table (returns 1), or nil and a message (returns 2). Never raises.
     /// </summary>
     public static int Open(lua_State L, ActorSystem system)
     {
@@ -43,22 +43,23 @@ internal static unsafe class LuaFunctions
         AddFunction(L, binding, "wait\0"u8, &Wait);
 
         var chunk = ModuleChunk.Value;
-        if (luaL_loadbuffer(L, chunk, "=darksidesync.lua\0"u8) != LUA_OK)
+        int status = luaL_loadbuffer(L, chunk, "=darksidesync.lua\0"u8);
+        if (status == LUA_OK)
         {
-            return Finish(L, top); // the chunk is ours and compiles; keep the message for the caller
+            lua_rotate(L, -2, 1); // chunk(core, version)
+            lua_pushstring(L, DssModule.Version);
+            status = lua_pcall(L, 2, 1);
         }
-        lua_rotate(L, -2, 1); // chunk(core, version)
-        lua_pushstring(L, DssModule.Version);
-        lua_pcall(L, 2, 1);
-        return Finish(L, top);
-    }
-
-    // Leaves only the module table (or an error message) above the caller's values.
-    private static int Finish(lua_State L, int top)
-    {
+        // Leave only the module table, or nil and the error message, above the caller's values.
         lua_rotate(L, top + 1, 1);
         lua_settop(L, top + 1);
-        return 1;
+        if (status == LUA_OK)
+        {
+            return 1;
+        }
+        lua_pushnil(L);
+        lua_rotate(L, top + 1, 1);
+        return 2;
     }
 
     private static readonly Lazy<byte[]> ModuleChunk = new(() =>
@@ -163,10 +164,14 @@ internal static unsafe class LuaFunctions
             {
                 return Fail(L, "darksidesync: the Lua state is closing");
             }
-            int port = 0;
-            if (!lua_isnoneornil(L, 1) && LuaArguments.CheckPort(L, 1, "start", out port) is { } error)
+            int? port = null;
+            if (!lua_isnoneornil(L, 1))
             {
-                return Fail(L, error);
+                if (LuaArguments.CheckPort(L, 1, "start", out int given) is { } error)
+                {
+                    return Fail(L, error);
+                }
+                port = given;
             }
             binding.Start(L, port);
             lua_pushboolean(L, 1);

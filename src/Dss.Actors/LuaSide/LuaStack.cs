@@ -10,7 +10,7 @@ namespace DarkSideSync.LuaSide;
 /// <remarks>
 /// Works on a raw <c>lua_State*</c>, so it serves stock <c>lua5.4</c> states as well as
 /// KeraLua ones; KeraLua hosts may also wrap <see cref="State"/> with <c>Lua.FromIntPtr</c>.
-/// Nothing here raises a Lua error.
+/// Nothing here raises a Lua error; a push the stack has no room for throws instead.
 /// </remarks>
 public readonly struct LuaStack
 {
@@ -25,18 +25,42 @@ public readonly struct LuaStack
 
     public LuaValueType TypeAt(int index) => (LuaValueType)lua_type(State, index);
 
-    public void PushNil() => lua_pushnil(State);
+    public void PushNil()
+    {
+        MakeRoom();
+        lua_pushnil(State);
+    }
 
-    public void PushBoolean(bool value) => lua_pushboolean(State, value ? 1 : 0);
+    public void PushBoolean(bool value)
+    {
+        MakeRoom();
+        lua_pushboolean(State, value ? 1 : 0);
+    }
 
-    public void PushInteger(long value) => lua_pushinteger(State, value);
+    public void PushInteger(long value)
+    {
+        MakeRoom();
+        lua_pushinteger(State, value);
+    }
 
-    public void PushNumber(double value) => lua_pushnumber(State, value);
+    public void PushNumber(double value)
+    {
+        MakeRoom();
+        lua_pushnumber(State, value);
+    }
 
-    public void PushString(string? value) => LuaNative.lua_pushstring(State, value);
+    public void PushString(string? value)
+    {
+        MakeRoom();
+        LuaNative.lua_pushstring(State, value);
+    }
 
     /// <summary>Pushes the value a <see cref="LuaReference"/> keeps alive (a callback, usually).</summary>
-    public void Push(LuaReference reference) => lua_rawgeti(State, LUA_REGISTRYINDEX, reference.Id);
+    public void Push(LuaReference reference)
+    {
+        MakeRoom();
+        lua_rawgeti(State, LUA_REGISTRYINDEX, reference.Id);
+    }
 
     public bool ToBoolean(int index) => lua_toboolean(State, index) != 0;
 
@@ -65,11 +89,22 @@ public readonly struct LuaStack
     /// </summary>
     public LuaReference Reference(int index)
     {
+        MakeRoom();
         lua_pushvalue(State, index);
         return new LuaReference(luaL_ref(State, LUA_REGISTRYINDEX));
     }
 
     public void Release(LuaReference reference) => luaL_unref(State, LUA_REGISTRYINDEX, reference.Id);
+
+    // Lua only promises a C function 20 free slots, and pushing past the end corrupts memory
+    // instead of failing: so every push asks for its slot (cheap while the stack has room).
+    private void MakeRoom()
+    {
+        if (lua_checkstack(State, 1) == 0)
+        {
+            throw new InvalidOperationException("The Lua stack cannot grow any further (too many values pushed).");
+        }
+    }
 }
 
 /// <summary>A value anchored in the Lua registry (the id <c>luaL_ref</c> returned).</summary>

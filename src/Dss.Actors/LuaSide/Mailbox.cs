@@ -22,6 +22,9 @@ internal sealed class Mailbox
     private PaddedCounter _withdrawn; // cancellers (Interlocked): unregister, stop-DSS, timeouts
     private int _luaThreadAsleep;     // 1 while the Lua thread blocks in WaitForWork
 
+    /// <summary>The queue itself, for tests that stand in for a descheduled producer.</summary>
+    internal DeliveryQueue Items => _items;
+
     /// <summary>Items still queued (posted, neither claimed by the Lua thread nor withdrawn). A moment's view.</summary>
     public int Count =>
         (int)Math.Max(0, Volatile.Read(ref _posted.Value) - Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _withdrawn.Value));

@@ -15,6 +15,8 @@ public sealed class DssUtility
 
     internal DssUtility(Registration registration) => _registration = registration;
 
+    internal Registration Registration => _registration;
+
     /// <summary>
     /// Registers a utility library with the Lua state (Lua thread only: call it from a Lua C
     /// function or while no Lua code runs). One registration per state and library: registering
@@ -85,17 +87,30 @@ public sealed class DssUtility
     /// or DSS stopped (its <see cref="DssDeliveryCanceledException.ReachedLua"/> tells whether Lua
     /// ever saw it), and with <see cref="DssUtilityException"/> when a hook threw.
     /// </summary>
-    /// <param name="timeout">Give up after this long; null (the default, as in DSS 1.0) waits as long as the utility is registered.</param>
+    /// <param name="timeout">
+    /// Give up after this long; null (the default, as in DSS 1.0) or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as the utility is registered.
+    /// </param>
+    /// <param name="dropped">
+    /// Called instead of <paramref name="decode"/> when the delivery is cancelled before Lua
+    /// got it (timeout, token, unregister, stop-DSS), on the cancelling thread: release what
+    /// <paramref name="data"/> holds (a <see cref="LuaReference"/> only on the Lua thread, later).
+    /// </param>
     public Task<TResult> DeliverAndWaitAsync<T, TResult>(
         T data,
         LuaDecode<T> decode,
         LuaReturn<TResult> answer,
         TimeSpan? timeout = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Action<T, CancelReason>? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentNullException.ThrowIfNull(answer);
-        var request = new ManagedRequest<T, TResult>(_registration, data, decode, answer);
+        if (timeout is { } t && t != Timeout.InfiniteTimeSpan && (t < TimeSpan.Zero || t.TotalMilliseconds > int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive (or Timeout.InfiniteTimeSpan) and below 24.8 days.");
+        }
+        var request = new ManagedRequest<T, TResult>(_registration, data, decode, answer, dropped);
         var status = _registration.Deliver(request);
         if (!status.IsDelivered())
         {

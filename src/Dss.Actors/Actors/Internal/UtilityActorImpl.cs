@@ -25,11 +25,18 @@ internal sealed class UtilityActorImpl : ReceiveActor
 
     private void Registered()
     {
-        Receive<Deliver>(deliver =>
-            Sender.Tell(new Delivered(_utility.Deliver(deliver.Decode, static (lua, decode) => decode(lua)))));
-        Receive<Request>(request =>
+        Receive<Deliver>(deliver => ReplyOrRefuse(() =>
+        {
+            ArgumentNullException.ThrowIfNull(deliver.Decode, nameof(Deliver.Decode));
+            Sender.Tell(new Delivered(_utility.Deliver(deliver.Decode, static (lua, decode) => decode(lua))));
+        }));
+        Receive<Request>(request => ReplyOrRefuse(() =>
+        {
+            ArgumentNullException.ThrowIfNull(request.Decode, nameof(Request.Decode));
+            ArgumentNullException.ThrowIfNull(request.Answer, nameof(Request.Answer));
             _utility.DeliverAndWaitAsync(request.Decode, static (lua, decode) => decode(lua), request.Answer.Invoke, request.Timeout)
-                .PipeTo(Sender, success: value => new Answered(value), failure: e => new Status.Failure(e)));
+                .PipeTo(Sender, success: value => new Answered(value), failure: e => new Status.Failure(e));
+        }));
         Receive<Cancel>(_ =>
         {
             Become(Cancelling);
@@ -37,6 +44,20 @@ internal sealed class UtilityActorImpl : ReceiveActor
             Context.Stop(Self);
         });
         Receive<RegistrationEnded>(_ => Context.Stop(Self));
+    }
+
+    // A malformed command (a null hook, a negative timeout) is the sender's mistake: it gets
+    // the error, while the registration and everyone else's deliveries carry on.
+    private void ReplyOrRefuse(Action handle)
+    {
+        try
+        {
+            handle();
+        }
+        catch (ArgumentException e)
+        {
+            Sender.Tell(new Status.Failure(e));
+        }
     }
 
     private void Cancelling()

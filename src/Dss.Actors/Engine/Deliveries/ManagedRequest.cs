@@ -1,3 +1,4 @@
+using Akka.Event;
 using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
 using DarkSideSync.Utilities;
@@ -13,15 +14,17 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
     private readonly T _data;
     private readonly LuaDecode<T> _decode;
     private readonly LuaReturn<TResult> _return;
+    private readonly Action<T, CancelReason>? _dropped;
     // Continuations run on the thread pool, never on the Lua thread inside a hook.
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ManagedRequest(Registration owner, T data, LuaDecode<T> decode, LuaReturn<TResult> ret)
+    public ManagedRequest(Registration owner, T data, LuaDecode<T> decode, LuaReturn<TResult> ret, Action<T, CancelReason>? dropped)
         : base(owner)
     {
         _data = data;
         _decode = decode;
         _return = ret;
+        _dropped = dropped;
     }
 
     public Task<TResult> Completion => _completion.Task;
@@ -64,6 +67,7 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
             if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
             {
                 Owner.Engine.Mailbox.Withdrawn();
+                Drop(reason);
                 reachedLua = false;
             }
             else if (TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
@@ -89,8 +93,24 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
         return LuaNative.lua_gettop(L) - answerTop;
     }
 
-    public override void CancelQueued(CancelReason reason) =>
+    public override void CancelQueued(CancelReason reason)
+    {
+        Drop(reason);
         _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: false));
+    }
+
+    // The counterpart of decode(NULL): the utility may release what the data holds.
+    private void Drop(CancelReason reason)
+    {
+        try
+        {
+            _dropped?.Invoke(_data, reason);
+        }
+        catch (Exception e)
+        {
+            Owner.Engine.Log.Error(e, "The dropped hook of utility {0} threw.", Owner.UtilId);
+        }
+    }
 
     public override void CancelAnswer(CancelReason reason) =>
         _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: true));
