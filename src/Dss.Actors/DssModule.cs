@@ -100,11 +100,18 @@ public static unsafe class DssModule
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int FreeSystemHandle(lua_State L)
     {
-        var slot = (nint*)lua_touserdata(L, 1);
-        if (slot is not null && *slot != 0)
+        try
         {
-            GCHandle.FromIntPtr(*slot).Free();
-            *slot = 0;
+            var slot = (nint*)lua_touserdata(L, 1);
+            if (slot is not null && *slot != 0)
+            {
+                GCHandle.FromIntPtr(*slot).Free();
+                *slot = 0;
+            }
+        }
+        catch (Exception)
+        {
+            // Nothing may escape into lua_close; a handle that cannot be freed leaks, no more.
         }
         return 0;
     }

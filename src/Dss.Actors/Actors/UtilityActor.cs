@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using DarkSideSync.Actors.Internal;
 using DarkSideSync.Engine;
 using DarkSideSync.LuaSide;
@@ -48,7 +49,8 @@ public static class UtilityActor
         }
     }
 
-    internal sealed record RegistrationEnded
+    // Often arrives after the actor stopped (stop-DSS stops it first): not worth a dead-letter log line.
+    internal sealed record RegistrationEnded : IDeadLetterSuppression
     {
         public static readonly RegistrationEnded Instance = new();
 

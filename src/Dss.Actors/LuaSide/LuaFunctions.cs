@@ -113,12 +113,19 @@ internal static unsafe class LuaFunctions
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int QueueSize(lua_State L)
     {
-        if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+        try
         {
-            return Fail(L, NotStarted);
+            if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+            {
+                return Fail(L, NotStarted);
+            }
+            lua_pushinteger(L, engine.Mailbox.Count);
+            return 1;
         }
-        lua_pushinteger(L, engine.Mailbox.Count);
-        return 1;
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -147,12 +154,19 @@ internal static unsafe class LuaFunctions
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int GetPort(lua_State L)
     {
-        if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+        try
         {
-            return Fail(L, NotStarted);
+            if (LuaBinding.FromUpvalue(L)?.Engine is not { } engine)
+            {
+                return Fail(L, NotStarted);
+            }
+            lua_pushinteger(L, engine.Notifier.Port);
+            return 1;
         }
-        lua_pushinteger(L, engine.Notifier.Port);
-        return 1;
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -39,6 +39,11 @@ internal static unsafe class DssCApi
         }
     }
 
+    // No exception may reach C. The spec has a code for a failed allocation; anything else
+    // means this DSS cannot serve the call.
+    private static DssStatus StatusOf(Exception e) =>
+        e is OutOfMemoryException ? DssStatus.OutOfMemory : DssStatus.NotStarted;
+
     // void* reg(lua_State* L, void* libid, cancel_fn cancel, int* errcode); Lua thread.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static nint Reg(lua_State L, nint libId, nint cancel, int* errcode)
@@ -73,9 +78,9 @@ internal static unsafe class DssCApi
             Report(errcode, status);
             return utilId;
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            Report(errcode, DssStatus.OutOfMemory);
+            Report(errcode, StatusOf(e));
             return 0;
         }
     }
@@ -102,9 +107,9 @@ internal static unsafe class DssCApi
             Report(errcode, registration is null ? DssStatus.UnknownLib : DssStatus.Success);
             return registration?.UtilId ?? 0;
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            Report(errcode, DssStatus.OutOfMemory);
+            Report(errcode, StatusOf(e));
             return 0;
         }
     }
@@ -136,13 +141,9 @@ internal static unsafe class DssCApi
             }
             return (int)status;
         }
-        catch (OutOfMemoryException)
+        catch (Exception e)
         {
-            return (int)DssStatus.OutOfMemory;
-        }
-        catch (Exception)
-        {
-            return (int)DssStatus.NotStarted;
+            return (int)StatusOf(e);
         }
     }
 
