@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the native module (darksidesync.so) and its tests need beyond the .NET SDK,
+# on Debian or Ubuntu. Does nothing when everything is there already.
+#   clang          NativeAOT links the shared library with it
+#   lua5.4         the stock interpreter the module loads into
+#   liblua5.4-dev  lua.h for the C utilities and the C host program
+#   lua-socket     LuaSocket, under the dss helper module
+#   zlib1g-dev     the NativeAOT runtime links against zlib
+set -euo pipefail
+
+packages=(clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket)
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null; then
+  as_root=(sudo)
+else
+  echo "install-prerequisites: need root (or sudo) to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-prerequisites: installing ${missing[*]}"
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
