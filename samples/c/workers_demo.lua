@@ -48,5 +48,7 @@ darksidesync.stop()
 while not pool:idle() do os.execute("sleep 0.05") end -- wait() raises once DSS stopped
 s = pool:stats()
 print(("after stop-DSS: %d results, %d cancelled, %d refused"):format(s.decoded, s.cancelled, s.refused))
-assert(s.decoded == s.submitted - 1 and s.refused + s.cancelled == 1)
+-- (If no thread had picked it up yet, stop-DSS dropped it from the pool's queue:
+-- then it is neither refused nor cancelled. Either way it never reached Lua.)
+assert(s.decoded == s.submitted - 1)
 pool:close()
