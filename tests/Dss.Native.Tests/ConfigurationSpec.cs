@@ -1,0 +1,64 @@
+using DarkSideSync.Native.Tests.Support;
+
+namespace DarkSideSync.Native.Tests;
+
+/// <summary>DARKSIDESYNC_CONFIG names a HOCON file over the embedded defaults.</summary>
+[Collection(NativeCollection.Name)]
+public sealed class ConfigurationSpec(NativeModuleFixture module)
+{
+    private readonly LuaProcess _lua = new(module);
+
+    private const string TryRequire = """
+        local ok, err = pcall(require, "darksidesync")
+        print(ok, err)
+        print("still running")
+        """;
+
+    [Fact]
+    public async Task A_missing_config_file_must_make_require_raise_an_error_that_names_it()
+    {
+        _lua.Environment["DARKSIDESYNC_CONFIG"] = "/nonexistent/darksidesync.conf";
+
+        var lines = (await _lua.RunAsync(TryRequire)).AssertSucceeded().Lines;
+
+        Assert.StartsWith("false\tdarksidesync failed to load: DARKSIDESYNC_CONFIG=/nonexistent/darksidesync.conf: ", lines[0]);
+        Assert.Equal("still running", lines[1]);
+    }
+
+    [Fact]
+    public async Task An_invalid_setting_must_make_require_raise_an_error_that_says_why()
+    {
+        _lua.UseConfig("darksidesync.notification = sometimes");
+
+        var lines = (await _lua.RunAsync(TryRequire)).AssertSucceeded().Lines;
+
+        Assert.Contains("DARKSIDESYNC_CONFIG=", lines[0], StringComparison.Ordinal);
+        Assert.Contains("darksidesync.notification must be per-delivery or coalesced, not 'sometimes'", lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_uncaught_config_error_must_end_lua_with_the_message_not_a_crash()
+    {
+        _lua.UseConfig("darksidesync { stop-timeout = 0s }");
+
+        var result = await _lua.RunChunkAsync("require 'darksidesync'");
+
+        result.AssertFailedCleanly();
+        Assert.Contains("darksidesync.stop-timeout must be greater than 0", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_valid_config_file_must_load_quietly()
+    {
+        // A HOCON file may set any Akka key as well; the module still loads quietly.
+        _lua.UseConfig("""
+            darksidesync.notification = coalesced
+            akka.loglevel = ERROR
+            """);
+
+        var result = await _lua.RunChunkAsync("print(require('darksidesync').queuesize())");
+
+        Assert.Equal("0", result.AssertSucceeded().Stdout.Trim());
+        Assert.Equal("", result.Stderr);
+    }
+}

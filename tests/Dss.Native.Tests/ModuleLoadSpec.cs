@@ -1,0 +1,75 @@
+using DarkSideSync.Native.Tests.Support;
+
+namespace DarkSideSync.Native.Tests;
+
+/// <summary>require "darksidesync" in a stock lua5.4.</summary>
+[Collection(NativeCollection.Name)]
+public sealed class ModuleLoadSpec(NativeModuleFixture module)
+{
+    private readonly LuaProcess _lua = new(module);
+
+    [Fact]
+    public async Task Require_must_return_the_module_API()
+    {
+        var result = await _lua.RunAsync("""
+            local darksidesync = require "darksidesync"
+            local names = {}
+            for name, value in pairs(darksidesync) do names[#names + 1] = name .. "=" .. type(value) end
+            table.sort(names)
+            print(table.concat(names, " "))
+            """);
+
+        Assert.Equal(
+            "_VERSION=string drain=function getport=function poll=function queuesize=function setport=function start=function stop=function wait=function",
+            result.AssertSucceeded().Lines.Single());
+    }
+
+    [Fact]
+    public async Task Require_must_return_the_same_module_when_asked_again()
+    {
+        var result = await _lua.RunAsync("""
+            local first = require "darksidesync"
+            print(rawequal(first, require "darksidesync"), first.queuesize(), first.getport())
+            """);
+
+        Assert.Equal("true\t0\t0", result.AssertSucceeded().Lines.Single());
+    }
+
+    [Fact]
+    public async Task The_registry_must_publish_the_version_and_API_1v0_for_C_utilities()
+    {
+        var result = await _lua.RunAsync("""
+            local darksidesync = require "darksidesync"
+            local entry = debug.getregistry()["DSS.DarkSideSync"]
+            print(entry.Version == darksidesync._VERSION, entry.Version)
+            print(type(entry["DSS API 1v0"]), math.type(entry["DSS API 1v0"]) == nil)
+            """);
+
+        var lines = result.AssertSucceeded().Lines;
+        Assert.Equal("true\tDarkSideSync 1.0.0 (.NET)", lines[0]);
+        Assert.Equal("userdata\ttrue", lines[1]);
+    }
+
+    [Fact]
+    public async Task The_API_entry_must_be_a_light_userdata_pointing_at_the_1v0_struct()
+    {
+        await _lua.AddThreadedProducerAsync();
+
+        var result = await _lua.RunAsync("""
+            require "darksidesync"
+            print(require("threaded_producer").apiinfo())
+            """);
+
+        Assert.Equal("true\tDSS API 1v0", result.AssertSucceeded().Lines.Single());
+    }
+
+    [Fact]
+    public async Task Loading_must_print_nothing_on_stdout_or_stderr()
+    {
+        var result = await _lua.RunChunkAsync("require 'darksidesync'");
+
+        result.AssertSucceeded();
+        Assert.Equal("", result.Stdout);
+        Assert.Equal("", result.Stderr);
+    }
+}

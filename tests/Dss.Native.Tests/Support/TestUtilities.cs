@@ -1,0 +1,15 @@
+namespace DarkSideSync.Native.Tests.Support;
+
+/// <summary>The test-only C utilities in c/, as paths relative to the repository root.</summary>
+public static class TestUtilities
+{
+    /// <summary>
+    /// <c>require "threaded_producer"</c>: <c>producer.start(threads, items, callback)</c> has
+    /// pthreads deliver <c>callback(thread, item)</c> non-blocking, items 1..n in order per
+    /// thread; <c>run:join()</c> waits for them and returns how many deliveries DSS refused.
+    /// </summary>
+    public const string ThreadedProducer = "tests/Dss.Native.Tests/c/threaded_producer.c";
+
+    public static Task AddThreadedProducerAsync(this LuaProcess lua) =>
+        lua.AddCModuleAsync("threaded_producer", ThreadedProducer);
+}
