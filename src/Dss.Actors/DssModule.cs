@@ -42,59 +42,52 @@ public static unsafe class DssModule
         lua_setfield(luaState, -2, "__gc\0"u8);
         lua_setmetatable(luaState, -2);
         lua_pushcclosure(luaState, &OpenFromPreload, 1);
-        // require must fail loudly when DSS cannot start, but C# cannot raise a Lua error:
-        // a Lua wrapper raises what the loader returns.
-        int status = luaL_loadbuffer(luaState, RaisingLoader, "=darksidesync loader\0"u8);
-        if (status == LUA_OK)
-        {
-            lua_rotate(luaState, -2, 1);
-            status = lua_pcall(luaState, 1, 1);
-        }
-        if (status != LUA_OK)
-        {
-            var message = lua_tostring(luaState, -1);
-            lua_settop(luaState, top);
-            throw new InvalidOperationException("darksidesync: " + message);
-        }
         lua_setfield(luaState, -2, "darksidesync\0"u8);
-        lua_pop(luaState, 1);
+        lua_settop(luaState, top);
     }
 
     /// <summary>
-    /// A Lua chunk that takes a loader returning the module, or nil and a message (as
-    /// <see cref="Open"/> does), and returns a loader that raises the message instead.
+    /// Lua thread, as the whole body of a module loader (a Lua C function such as
+    /// <c>luaopen_darksidesync</c>): starts DSS for the state and returns the module table.
+    /// When DSS cannot start, <c>require</c> raises the reason once the loader has returned.
+    /// Never throws and never raises a Lua error through the caller's frame.
     /// </summary>
-    public static ReadOnlySpan<byte> RaisingLoader =>
-        "local open = ... return function(...) local m, err = open(...) if m == nil then error(err, 0) end return m end"u8;
+    public static int Open(nint luaState, ActorSystem system)
+    {
+        try
+        {
+            return LuaFunctions.Open(luaState, system);
+        }
+        catch (Exception e)
+        {
+            return FailLoad(luaState, "darksidesync failed to load: " + e.Message);
+        }
+    }
 
     /// <summary>
-    /// Lua thread: the body of <c>luaopen_darksidesync</c> for hosts that export their own
-    /// loader (the NativeAOT module): starts DSS for the state and pushes the module table
-    /// (returns 1), or nil and a message (returns 2). Never raises a Lua error, so the caller
-    /// must raise the message from Lua or C (see <see cref="RaisingLoader"/>).
+    /// Lua thread, as the last thing a module loader does: makes <c>require</c> raise
+    /// <paramref name="message"/> once the loader has returned (for failures before
+    /// <see cref="Open"/> could run, such as a bad configuration). Returns the loader's result count.
     /// </summary>
-    public static int Open(nint luaState, ActorSystem system) => LuaFunctions.Open(luaState, system);
+    public static int FailLoad(nint luaState, string message)
+    {
+        try
+        {
+            return LoadFailure.RaiseOnReturn(luaState, message);
+        }
+        catch (Exception)
+        {
+            return 0; // out of memory: require then returns true, and nothing worse happens
+        }
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OpenFromPreload(lua_State L)
     {
-        try
-        {
-            nint handle = *(nint*)lua_touserdata(L, lua_upvalueindex(1));
-            if (handle == 0)
-            {
-                lua_pushnil(L);
-                lua_pushstring(L, "darksidesync: the Lua state is closing");
-                return 2;
-            }
-            return LuaFunctions.Open(L, (ActorSystem)GCHandle.FromIntPtr(handle).Target!);
-        }
-        catch (Exception e)
-        {
-            lua_pushnil(L);
-            lua_pushstring(L, "darksidesync failed to load: " + e.GetType().Name + ": " + e.Message);
-            return 2;
-        }
+        nint handle = *(nint*)lua_touserdata(L, lua_upvalueindex(1));
+        return handle == 0
+            ? FailLoad(L, "darksidesync: the Lua state is closing")
+            : Open(L, (ActorSystem)GCHandle.FromIntPtr(handle).Target!);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -11,6 +11,9 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Library)]
     public static partial int lua_pcallk(lua_State L, int nargs, int nresults, int errfunc, nint ctx, nint k);
 
+    [LibraryImport(Library)]
+    public static partial void lua_toclose(lua_State L, int idx);
+
     /// <summary>Loads and runs a chunk in protected mode: a Lua error comes back as a status, never as a longjmp.</summary>
     public static int lua_pcall(lua_State L, int nargs, int nresults) => lua_pcallk(L, nargs, nresults, 0, 0, 0);
 

@@ -23,7 +23,8 @@ internal static unsafe class LuaFunctions
 
     /// <summary>
     /// Lua thread, the body of <c>luaopen_darksidesync</c>: starts DSS for the state if needed
-    /// and pushes the module table (returns 1), or nil and a message (returns 2). Never raises.
+    /// and pushes the module table (returns 1). When the module chunk fails, arranges for
+    /// <c>require</c> to raise the error (<see cref="LoadFailure"/>).
     /// </summary>
     public static int Open(lua_State L, ActorSystem system)
     {
@@ -50,16 +51,16 @@ internal static unsafe class LuaFunctions
             lua_pushstring(L, DssModule.Version);
             status = lua_pcall(L, 2, 1);
         }
-        // Leave only the module table, or nil and the error message, above the caller's values.
+        if (status != LUA_OK)
+        {
+            string message = "darksidesync failed to load: " + lua_tostring(L, -1);
+            lua_settop(L, top);
+            return LoadFailure.RaiseOnReturn(L, message);
+        }
+        // Leave only the module table above the caller's values.
         lua_rotate(L, top + 1, 1);
         lua_settop(L, top + 1);
-        if (status == LUA_OK)
-        {
-            return 1;
-        }
-        lua_pushnil(L);
-        lua_rotate(L, top + 1, 1);
-        return 2;
+        return 1;
     }
 
     private static readonly Lazy<byte[]> ModuleChunk = new(() =>
