@@ -1,0 +1,300 @@
+-- run.lua: the driver of the native benchmark. Starts every measurement as a fresh lua5.4
+-- process (one per repetition), collects the RESULT line each prints (result.lua), and
+-- prints the medians beside the original C DSS and the targets of issue 3, item 6.
+--   lua5.4 run.lua --module DIR --utilities DIR [--quick] [--repetitions N]
+-- run.sh builds DIR and DIR and calls this; see README.md.
+local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
+package.path = here .. "/?.lua;" .. package.path
+local result = require "result"
+local socket = require "socket"
+
+local function option(name)
+  for i = 1, #arg do
+    if arg[i] == name then return arg[i + 1] or true end
+  end
+end
+
+local quick = option("--quick") ~= nil
+local repetitions = math.tointeger(tonumber(option("--repetitions") or "")) or (quick and 2 or 5)
+local module_dir = assert(option("--module"), "--module DIR (darksidesync.so, dss.lua)")
+local utilities_dir = assert(option("--utilities"), "--utilities DIR (dss_producer.so)")
+assert(repetitions >= 1, "--repetitions must be at least 1")
+
+-- Work per run. Sized so a default run (5 repetitions) ends well inside two minutes on two
+-- cores, and each timed stretch is long enough (>= 0.2 s) that scheduler noise averages out.
+local scale = quick and 10 or 1
+local NB_ITEMS_1 = 1000000 // scale         -- non-blocking, 1 producer
+local NB_ITEMS_4 = 500000 // scale          -- non-blocking, per producer of 4
+local RT_1 = 200000 // scale                -- blocking round trips, 1 producer
+local RT_4 = 50000 // scale                 -- blocking round trips, per producer of 4
+local UDP_ITEMS_4 = 250000 // scale         -- UDP loop, per producer of 4
+local COST_ITEMS = 1000000 // scale         -- drain_cost.lua: each half alone
+local LOAD_SAMPLES = quick and repetitions or math.max(repetitions, 10)
+
+-- Environment of every child: the module and dss.lua, dss_producer.so, result.lua; ";;"
+-- keeps Lua's default paths for LuaSocket.
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local ENV = ("LUA_CPATH=%s LUA_PATH=%s"):format(
+  quote(module_dir .. "/?.so;" .. utilities_dir .. "/?.so;;"),
+  quote(here .. "/?.lua;" .. module_dir .. "/?.lua;;"))
+local COALESCED = "DARKSIDESYNC_CONFIG=" .. quote(here .. "/coalesced.conf")
+
+local failures = {}
+local CHILD_TIMEOUT_S = 120
+
+-- run.sh passes --progress when stderr is a terminal; in a log, \r lines would be noise.
+local show_progress = option("--progress") ~= nil
+local function progress(what)
+  if not show_progress then return end
+  io.stderr:write(("\r%-72s"):format(what))
+  io.stderr:flush()
+end
+
+-- Runs one child to completion. Returns its result table, or nil after recording why.
+local function child(label, env, script, ...)
+  local args = { ... }
+  for i, a in ipairs(args) do args[i] = quote(a) end
+  -- timeout: a child that hangs (a lost wake-up, a deadlock) fails its row, not the whole run.
+  local cmd = ("%s %s timeout %d lua5.4 %s %s"):format(ENV, env or "", CHILD_TIMEOUT_S, quote(here .. "/" .. script),
+                                                      table.concat(args, " "))
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  local ok, how, code = p:close()
+  local r, other = result.parse(out)
+  for _, line in ipairs(other) do io.stderr:write("\n  ", label, ": ", line) end
+  if not ok or not r then
+    failures[#failures + 1] = ("%s: %s %s, command: %s"):format(label, tostring(how), tostring(code), cmd)
+    return nil
+  end
+  return r
+end
+
+-- Runs a child `n` times; returns the list of result tables that came back.
+local function repeat_child(n, label, env, script, ...)
+  local runs = {}
+  for i = 1, n do
+    progress(("%s (%d/%d)"):format(label, i, n))
+    runs[#runs + 1] = child(label, env, script, ...)
+  end
+  return runs
+end
+
+local function values(runs, key)
+  local v = {}
+  for _, r in ipairs(runs) do v[#v + 1] = r[key] end
+  return v
+end
+
+local function median(v)
+  if #v == 0 then return nil end
+  local s = { table.unpack(v) }
+  table.sort(s)
+  local mid = #s // 2
+  return #s % 2 == 1 and s[mid + 1] or (s[mid] + s[mid + 1]) / 2
+end
+
+local function range(v)
+  if #v == 0 then return "-" end
+  return math.min(table.unpack(v)), math.max(table.unpack(v))
+end
+
+-- Wall time of a whole `lua5.4 -e <chunk>` process, in ms (through /bin/sh, the same
+-- for both variants, so their difference is the module's).
+local function process_ms(chunk)
+  local start = socket.gettime()
+  local ok = os.execute(("%s lua5.4 -e %s"):format(ENV, quote(chunk)))
+  local ms = (socket.gettime() - start) * 1e3
+  if not ok then failures[#failures + 1] = "process: lua5.4 -e " .. chunk .. " failed" end
+  return ms
+end
+
+-----------------------------------------------------------------------------------------
+-- The header: what ran where, and how busy the machine was.
+
+local function first_line(cmd)
+  local p = io.popen(cmd .. " 2>/dev/null")
+  local line = p and p:read("l") or "?"
+  if p then p:close() end
+  return line or "?"
+end
+
+local cpu = "?"
+for line in io.lines("/proc/cpuinfo") do
+  local m = line:match("^model name%s*:%s*(.+)$")
+  if m then cpu = m break end
+end
+-- The module is built from the working tree, which other work may have changed since HEAD.
+local root = quote(here .. "/../..")
+local commit = first_line("git -C " .. root .. " rev-parse --short HEAD")
+local dirty = first_line("git -C " .. root .. " status --porcelain -- src hocon | head -n 1") ~= "?"
+
+print("DarkSideSync for .NET: native module benchmark (darksidesync.so in stock lua5.4)")
+print(("command : benchmarks/native/run.sh%s"):format(
+  (quick and " --quick" or "") .. (option("--repetitions") and (" --repetitions " .. repetitions) or "")))
+print(("machine : %s cores (%s), %s"):format(first_line("nproc"), cpu, first_line("uname -sr")))
+print(("lua     : %s; module %s/darksidesync.so"):format(first_line("lua5.4 -v"), module_dir))
+print(("source  : commit %s%s"):format(commit, dirty and " + uncommitted changes in src/ or hocon/" or ""))
+print(("load    : %s (uptime before the run; the figures assume an idle machine)"):format(first_line("uptime")))
+print(("method  : one fresh lua5.4 per run, %d runs per row, median shown (min..max beside it);"):format(repetitions))
+print("          non-blocking and UDP runs do a 10% warm-up in the same process first")
+print(("          non-blocking: %d items (1 producer), %d x 4; blocking: %d round trips (1), %d x 4;")
+  :format(NB_ITEMS_1, NB_ITEMS_4, RT_1, RT_4))
+print(("          UDP loop: %d x 4 items; load: %d processes"):format(UDP_ITEMS_4, LOAD_SAMPLES))
+if quick then print("          --quick: a smoke run; the figures are not meaningful") end
+print()
+
+local wall = socket.gettime()
+
+-----------------------------------------------------------------------------------------
+-- Measurements.
+
+local nb1 = repeat_child(repetitions, "non-blocking, 1 producer", nil, "poll_loop.lua", 1, NB_ITEMS_1)
+local nb4 = repeat_child(repetitions, "non-blocking, 4 producers", nil, "poll_loop.lua", 4, NB_ITEMS_4)
+local rt1 = repeat_child(repetitions, "blocking, 1 producer", nil, "blocking_loop.lua", 1, RT_1)
+local rt4 = repeat_child(repetitions, "blocking, 4 producers", nil, "blocking_loop.lua", 4, RT_4)
+local udp_each = repeat_child(repetitions, "UDP loop, per-delivery", nil, "udp_loop.lua", 4, UDP_ITEMS_4)
+local udp_coal = repeat_child(repetitions, "UDP loop, coalesced", COALESCED, "udp_loop.lua", 4, UDP_ITEMS_4)
+local cost = repeat_child(repetitions, "cost per item, one thread", nil, "drain_cost.lua", COST_ITEMS)
+
+-- Load: one unrecorded process first, so the page cache holds the 17 MB .so for all of them.
+child("load (warm-up)", nil, "load.lua")
+local loads = repeat_child(LOAD_SAMPLES, "load: require time", nil, "load.lua")
+local proc_module, proc_bare = {}, {}
+for i = 1, LOAD_SAMPLES do
+  -- Interleaved, so a burst of load on the machine hits both variants alike.
+  progress(("load: whole process (%d/%d)"):format(i, LOAD_SAMPLES))
+  proc_module[#proc_module + 1] = process_ms('require "darksidesync"')
+  proc_bare[#proc_bare + 1] = process_ms("")
+end
+local proc_extra = {}
+for i = 1, #proc_module do proc_extra[i] = proc_module[i] - proc_bare[i] end
+
+local mem_module = repeat_child(repetitions, "memory, module", nil, "memory.lua", "module")
+local mem_bare = repeat_child(repetitions, "memory, bare", nil, "memory.lua", "bare")
+progress("")
+if show_progress then io.stderr:write("\r") end
+
+-----------------------------------------------------------------------------------------
+-- The table.
+
+local rows = {}
+local function row(name, v, unit, scale_by, fmt, original, target, pass)
+  local m = median(v)
+  local shown, spread, verdict = "n/a", "", "FAILED"
+  if m then
+    shown = (fmt .. " %s"):format(m * scale_by, unit)
+    local lo, hi = range(v)
+    spread = (fmt .. ".." .. fmt):format(lo * scale_by, hi * scale_by)
+    verdict = pass == nil and "" or (pass(m * scale_by) and "ok" or "MISS")
+  end
+  rows[#rows + 1] = { name, shown, spread, original or "-", target or "-", verdict }
+end
+local function at_least(t) return function(x) return x >= t end end
+local function at_most(t) return function(x) return x <= t end end
+local function below(t) return function(x) return x < t end end
+
+local M = 1e-6
+row("Non-blocking, 1 producer", values(nb1, "items_per_s"), "M/s", M, "%.2f", "1.85 M/s", ">= 3.70 M/s", at_least(3.70))
+row("Non-blocking, 4 producers", values(nb4, "items_per_s"), "M/s", M, "%.2f", "2.21 M/s", ">= 4.42 M/s", at_least(4.42))
+row("Blocking round trip, 1 producer, p50", values(rt1, "p50_us"), "us", 1, "%.1f", "7.8 us", "<= 7.8 us", at_most(7.8))
+row("Blocking round trip, 1 producer, p99", values(rt1, "p99_us"), "us", 1, "%.1f", "21 us", "<= 21 us", at_most(21))
+row("Blocking round trip, 4 producers, p50", values(rt4, "p50_us"), "us", 1, "%.1f", nil, nil, nil)
+row("Blocking round trip, 4 producers, p99", values(rt4, "p99_us"), "us", 1, "%.1f", "141 us", "<= 141 us", at_most(141))
+row("UDP loop, 4 producers, per-delivery", values(udp_each, "items_per_s"), "M/s", M, "%.2f", "0.227 M/s", ">= 2 M/s", at_least(2))
+row("UDP loop, 4 producers, coalesced", values(udp_coal, "items_per_s"), "M/s", M, "%.2f", "0.227 M/s", ">= 2 M/s", at_least(2))
+-- Stranded: the worst run counts, not the median; one stranded item is a failure.
+local function worst_row(name, runs)
+  local v = values(runs, "stranded")
+  local worst = #v > 0 and math.max(table.unpack(v)) or nil
+  rows[#rows + 1] = { name, worst and (("%d items"):format(worst)) or "n/a", "max of runs", "items stranded",
+                      "0", worst and (worst == 0 and "ok" or "MISS") or "FAILED" }
+end
+worst_row("UDP loop, per-delivery: stranded", udp_each)
+worst_row("UDP loop, coalesced: stranded", udp_coal)
+row('Load: require "darksidesync"', values(loads, "require_ms"), "ms", 1, "%.1f", nil, "< 20 ms", below(20))
+row("Load: whole process, module minus bare", proc_extra, "ms", 1, "%.1f", nil, "< 20 ms", below(20))
+local MB = 1 / 1024
+local mem_loaded = {}
+for i, r in ipairs(mem_module) do mem_loaded[i] = r.loaded_kb - r.start_kb end
+row("Memory: RSS after require minus before", mem_loaded, "MB", MB, "%.1f", "0 MB", "< 20 MB", below(20))
+local mem_idle = {}
+local bare_idle = median(values(mem_bare, "idle_kb"))
+for i, r in ipairs(mem_module) do mem_idle[i] = bare_idle and (r.idle_kb - bare_idle) or nil end
+row("Memory: idle RSS, module minus bare", mem_idle, "MB", MB, "%.1f", "0 MB", "< 20 MB", below(20))
+
+local header = { "measurement", "median", "min..max", "original C DSS", "target", "" }
+local widths = {}
+for _, r in ipairs({ header, table.unpack(rows) }) do
+  for i, cell in ipairs(r) do widths[i] = math.max(widths[i] or 0, #cell) end
+end
+local function line(r)
+  local cells = {}
+  for i, cell in ipairs(r) do
+    cells[i] = (i == 1 and "%-" or "%") .. widths[i] .. "s"
+    cells[i] = cells[i]:format(cell)
+  end
+  print(table.concat(cells, "  "))
+end
+line(header)
+for _, r in ipairs(rows) do line(r) end
+print()
+
+-----------------------------------------------------------------------------------------
+-- Diagnostics: where the figures come from.
+
+local function med(runs, key) return median(values(runs, key)) or 0 / 0 end
+-- Runs that ended on silence or the time limit before every callback ran.
+local function incomplete(runs)
+  local n = 0
+  for _, r in ipairs(runs) do if r.complete ~= 1 then n = n + 1 end end
+  return n
+end
+print("Diagnostics (medians of the runs):")
+print(("  non-blocking: empty polls per run %.0f (1 producer), %.0f (4): the Lua loop outran the producers that often")
+  :format(med(nb1, "empty_polls"), med(nb4, "empty_polls")))
+print(("                the Lua thread got %.0f%% of a core (1 producer), %.0f%% (4), and spent %.0f / %.0f ns of CPU per item")
+  :format(100 * med(nb1, "lua_cpu_share"), 100 * med(nb4, "lua_cpu_share"), med(nb1, "lua_ns_per_item"), med(nb4, "lua_ns_per_item")))
+local poll_ns, deliver_ns = med(cost, "poll_ns"), med(cost, "deliver_ns")
+print(("  one thread, nothing to contend with (drain_cost.lua, %d items): poll() + callback %.0f ns per item")
+  :format(COST_ITEMS, poll_ns))
+print(("                (ceiling %.2f M/s for this loop), of which the engine's poll() without pushes %.0f ns;")
+  :format(1e3 / poll_ns, med(cost, "poll_bare_ns")))
+print(("                deliver() from one thread %.0f ns per item. With a core each the loop is the limit;")
+  :format(deliver_ns))
+print(("                sharing one core, producer and loop add up: 1e9 / (%.0f + %.0f) = %.2f M/s")
+  :format(deliver_ns, poll_ns, 1e3 / (deliver_ns + poll_ns)))
+print(("  blocking 1p : %.0f round trips/s, p90 %.1f us, mean %.1f us, worst %.0f us")
+  :format(med(rt1, "per_s"), med(rt1, "p90_us"), med(rt1, "mean_us"), med(rt1, "max_us")))
+print(("  blocking 4p : %.0f round trips/s, p90 %.1f us, mean %.1f us, worst %.0f us")
+  :format(med(rt4, "per_s"), med(rt4, "p90_us"), med(rt4, "mean_us"), med(rt4, "max_us")))
+for _, u in ipairs { { "per-delivery", udp_each }, { "coalesced", udp_coal } } do
+  local name, runs = u[1], u[2]
+  local got, lost = med(runs, "datagrams_received"), med(runs, "datagrams_dropped")
+  local sent = got + lost
+  print(("  UDP %-12s: datagrams sent %.0f = received %.0f + dropped by the socket %.0f (%.1f%%); send failures %.0f;")
+    :format(name, sent, got, lost, sent > 0 and 100 * lost / sent or 0, med(runs, "send_failed")))
+  print(("                    %.0f wake-ups (%.0f found the queue empty), %.0f items per wake-up; incomplete runs %d of %d")
+    :format(med(runs, "wakeups"), med(runs, "empty_wakeups"), med(runs, "received_items") / math.max(1, med(runs, "wakeups")),
+            incomplete(runs), #runs))
+  local sys_s = med(runs, "cpu_sys_s")
+  print(("                    CPU per run (all threads, to the end of the quiet period): user %.2f s, system %.2f s (%.2f us of system CPU per item)")
+    :format(med(runs, "cpu_user_s"), sys_s, sys_s * 1e6 / math.max(1, med(runs, "items"))))
+end
+print(("  load        : whole process %.1f ms with the module, %.1f ms bare (through /bin/sh)")
+  :format(median(proc_module) or 0 / 0, median(proc_bare) or 0 / 0))
+print(("  memory      : idle RSS %.1f MB with the module (anonymous %.1f, file-backed %.1f), bare %.1f MB (%.1f, %.1f);")
+  :format(med(mem_module, "idle_kb") * MB, med(mem_module, "anon_kb") * MB, med(mem_module, "file_kb") * MB,
+          (bare_idle or 0 / 0) * MB, med(mem_bare, "anon_kb") * MB, med(mem_bare, "file_kb") * MB))
+print(("                of it darksidesync.so's own image %.1f MB and OpenSSL (libssl, libcrypto) %.1f MB,")
+  :format(med(mem_module, "image_kb") * MB, med(mem_module, "openssl_kb") * MB))
+print("                file-backed pages are clean and shared with every other process mapping the same file")
+print()
+print(("load    : %s (uptime after the run)"):format(first_line("uptime")))
+print(("total run time: %.1f s (measurements only)"):format(socket.gettime() - wall))
+
+if #failures > 0 then
+  print()
+  print("FAILED runs:")
+  for _, f in ipairs(failures) do print("  " .. f) end
+  os.exit(1)
+end
