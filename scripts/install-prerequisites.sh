@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the native module (darksidesync.so) and its tests need beyond the .NET SDK,
 # on Debian or Ubuntu. Does nothing when everything is there already.
+#   gcc, make      the C samples and the C test utilities
 #   clang          NativeAOT links the shared library with it
 #   lua5.4         the stock interpreter the module loads into
 #   liblua5.4-dev  lua.h for the C utilities and the C host program
 #   lua-socket     LuaSocket, under the dss helper module
+#   lua-copas      the Copas sample (Debian installs it for Lua 5.1/5.2; its Lua code runs on 5.4)
 #   zlib1g-dev     the NativeAOT runtime links against zlib
 set -euo pipefail
 
-packages=(clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket)
+packages=(gcc make clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket lua-copas)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
