@@ -47,14 +47,12 @@ internal static class LuaThreadProfile
             new("Lua: empty numeric for loop", Loop("empty_loop")),
             new("Lua: f(i), a Lua function", Loop("lua_call")),
             new("Lua: local t = {i}; f(t[1])", Loop("lua_table_call")),
-            new("engine poll (no Lua wrapper), empty queue", Loop("core_poll_only")),
             new("darksidesync.poll(), empty queue", Loop("poll_only")),
         };
         rows.Add(new("poll(), decode pushes nothing (C# API)", Drain("poll_only", managed.DeliverNothing).Lua));
         rows.Add(new("poll(), decode pushes cb, i (C# API)", Drain("poll_only", c => managed.DeliverItems(0, c)).Lua));
         var managedFull = Drain("poll_and_call", c => managed.DeliverItems(0, c));
         rows.Add(new("poll() + cb(args[1]) (C# API)", managedFull.Lua));
-        rows.Add(new("engine poll + cb(args[1]) (C# API)", Drain("core_poll_and_call", c => managed.DeliverItems(0, c)).Lua));
         var nativeFull = Drain("poll_and_call", c => native.DeliverItems(0, c));
         rows.Add(new("poll() + cb(args[1]) (C ABI)", nativeFull.Lua));
         rows.Add(new("producer: Deliver, nobody polling (C# API)", managedFull.Producer));

@@ -100,8 +100,7 @@ static void PrintProfile(IReadOnlyList<ProfileRow> rows, int n)
     var split = new (string, double)[]
     {
         ("Lua loop", Ns("Lua: empty")),
-        ("Lua -> C# call, engine poll on an empty queue", Ns("engine poll (no") - Ns("Lua: empty")),
-        ("darksidesync.lua poll wrapper", Ns("darksidesync.poll()") - Ns("engine poll (no")),
+        ("Lua -> C# call, poll on an empty queue", Ns("darksidesync.poll()") - Ns("Lua: empty")),
         ("take an item + call decode (pushes nothing)", Ns("poll(), decode pushes nothing") - Ns("darksidesync.poll()")),
         ("decode's pushes + args table + results", Ns("poll(), decode pushes cb") - Ns("poll(), decode pushes nothing")),
         ("the Lua callback cb(args[1])", Ns("poll() + cb(args[1]) (C# API)") - Ns("poll(), decode pushes cb")),

@@ -4,17 +4,6 @@
 local dss = darksidesync
 local poll = dss.poll
 
--- The engine's poll without the Lua wrapper of darksidesync.lua (to price the wrapper).
-local function upvalue(f, wanted)
-  for i = 1, 255 do
-    local name, value = debug.getupvalue(f, i)
-    if name == nil then break end
-    if name == wanted then return value end
-  end
-  error("no upvalue " .. wanted)
-end
-local core_poll = upvalue(poll, "core_poll")
-
 local count = 0
 
 -- So many empty polls in a row (some seconds) means an item was lost: fail instead of hanging.
@@ -78,14 +67,9 @@ end
 function bench.empty_loop(n) for _ = 1, n do end return n end
 function bench.lua_call(n) local f = bench.on_item for i = 1, n do f(i) end return n end
 function bench.lua_table_call(n) local f = bench.on_item for i = 1, n do local t = { i } f(t[1]) end return n end
-function bench.core_poll_only(n) for _ = 1, n do core_poll() end return n end
 function bench.poll_only(n) for _ = 1, n do poll() end return n end
 function bench.poll_and_call(n)
   for _ = 1, n do local _, cb, args = poll() cb(args[1]) end
-  return n
-end
-function bench.core_poll_and_call(n)
-  for _ = 1, n do local _, cb, args = core_poll() cb(args[1]) end
   return n
 end
 function bench.queuesize() return dss.queuesize() end

@@ -73,7 +73,7 @@ public static unsafe class DssModule
     {
         try
         {
-            return LoadFailure.RaiseOnReturn(luaState, message);
+            return RaiseOnReturn.Arrange(luaState, message, RaiseOnReturn.NoPosition);
         }
         catch (Exception)
         {

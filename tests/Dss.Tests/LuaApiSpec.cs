@@ -200,4 +200,13 @@ public sealed class LuaApiSpec : TestKit
         Assert.Equal(arguments, _host.Integer("n"));
         Assert.Equal(arguments, _host.Integer("last"));
     }
+
+    [Fact]
+    public void Poll_raises_its_errors_in_the_callers_name_without_a_wrapper()
+    {
+        _host.Run("darksidesync.stop()");
+        Assert.True(_host.Boolean("debug.getinfo(darksidesync.poll, 'S').what == 'C'"));
+        string error = _host.Error("local x = 1\nlocal n, cb, args = darksidesync.poll()");
+        Assert.EndsWith(":2: DSS was not started yet, or already stopped", error);
+    }
 }

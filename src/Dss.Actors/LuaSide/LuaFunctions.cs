@@ -24,7 +24,7 @@ internal static unsafe class LuaFunctions
     /// <summary>
     /// Lua thread, the body of <c>luaopen_darksidesync</c>: starts DSS for the state if needed
     /// and pushes the module table (returns 1). When the module chunk fails, arranges for
-    /// <c>require</c> to raise the error (<see cref="LoadFailure"/>).
+    /// <c>require</c> to raise the error (<see cref="RaiseOnReturn"/>).
     /// </summary>
     public static int Open(lua_State L, ActorSystem system)
     {
@@ -55,7 +55,7 @@ internal static unsafe class LuaFunctions
         {
             string message = "darksidesync failed to load: " + lua_tostring(L, -1);
             lua_settop(L, top);
-            return LoadFailure.RaiseOnReturn(L, message);
+            return RaiseOnReturn.Arrange(L, message, RaiseOnReturn.NoPosition);
         }
         // Leave only the module table above the caller's values.
         lua_rotate(L, top + 1, 1);
@@ -97,17 +97,20 @@ internal static unsafe class LuaFunctions
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    // The hottest function of DSS, called straight from Lua without a wrapper: it raises its
+    // errors itself, after returning (RaiseOnReturn).
     private static int Poll(lua_State L)
     {
         try
         {
             return LuaBinding.FromUpvalue(L)?.Engine is { } engine
                 ? Poller.Poll(L, engine, lua_upvalueindex(2), lua_upvalueindex(3))
-                : Fail(L, NotStarted);
+                : RaiseOnReturn.Arrange(L, NotStarted, RaiseOnReturn.CallersLine);
         }
         catch (Exception e)
         {
-            return Fail(L, e);
+            LuaBinding.FromUpvalue(L)?.Engine?.Log.Error(e, "poll failed.");
+            return RaiseOnReturn.Arrange(L, "darksidesync: " + e.Message, RaiseOnReturn.CallersLine);
         }
     }
 

@@ -13,13 +13,8 @@ local function check(ok, ...)
   return ok, ...
 end
 
-local core_poll = core.poll
-local function poll()
-  local size, callback, args = core_poll()
-  if args ~= nil then return size, callback, args end
-  if size == nil then error(callback, 2) end
-  return size
-end
+-- poll is the hot path: it raises its own errors, so it needs no wrapper.
+local poll = core.poll
 
 local M = {
   _VERSION = version,
