@@ -78,7 +78,7 @@ public sealed class CSampleBuild
             CompileAsync(directory, "dss_workers.so", ["-shared"], SampleSources("dss_workers")),
             CompileAsync(directory, "dss_signal.so", ["-shared"], SampleSources("dss_signal")),
             CompileAsync(directory, "two_states", [], [Path.Combine(SamplesDirectory, "two_states.c")], ["-llua5.4", "-lm", "-ldl"]),
-            CompileAsync(directory, "csample_probe.so", ["-shared"], [RepositoryPaths.Of("tests/Dss.Native.Tests/Support/CSampleProbe.c")]));
+            CompileAsync(directory, "csample_probe.so", ["-shared"], [RepositoryPaths.Of("tests/Dss.Native.Tests/c/probe.c")]));
         return new CSampleBuild(directory);
     }
 

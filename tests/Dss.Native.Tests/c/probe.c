@@ -1,5 +1,5 @@
 /*
- * CSampleProbe.c -- csample_probe, a test-only DSS utility for the *CSampleSpec specs. It
+ * probe.c -- csample_probe, a test-only DSS utility for the *CSampleSpec specs. It
  * shows two things dss_producer's counters cannot: what Lua answered, as the blocked C
  * thread itself sees it, and the ORDER in which DSS calls decode/return with L == NULL.
  *
