@@ -3,49 +3,64 @@ using static DarkSideSync.Actors.DssSupervisor;
 
 namespace DarkSideSync.Actors.Internal;
 
-internal sealed class DssSupervisorActor : ReceiveActor
+// An UntypedActor with plain switches: no expression trees behind the message handlers, so
+// nothing depends on reflection that NativeAOT might trim.
+internal sealed class DssSupervisorActor : UntypedActor
 {
     private readonly List<IActorRef> _utilities = []; // children in registration order
-
-    public DssSupervisorActor() => Running();
 
     // A utility actor that fails is stopped; its PostStop unregisters the utility, which
     // releases every producer it had blocked.
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(Decider.From(Directive.Stop));
 
-    private void Running()
+    protected override void OnReceive(object message)
     {
-        Receive<AdoptUtility>(ReceiveAdoptUtility);
-        Receive<Terminated>(ReceiveUtilityTerminated);
-        Receive<StopDss>(_ =>
+        switch (message)
         {
-            var requester = Sender;
-            Become(() => Stopping(requester));
-            CancelNewestOrFinish(requester);
-        });
+            case AdoptUtility adopt:
+                Adopt(adopt);
+                break;
+            case Terminated terminated:
+                _utilities.Remove(terminated.ActorRef);
+                break;
+            case StopDss:
+                var requester = Sender;
+                Become(m => Stopping(m, requester));
+                CancelNewestOrFinish(requester);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
-    private void Stopping(IActorRef requester)
+    private void Stopping(object message, IActorRef requester)
     {
-        Receive<Terminated>(t =>
+        switch (message)
         {
-            ReceiveUtilityTerminated(t);
-            CancelNewestOrFinish(requester);
-        });
-        Receive<AdoptUtility>(_ => Sender.Tell(new Status.Failure(new InvalidOperationException("DSS is stopping."))));
-        Receive<StopDss>(_ => { });
+            case Terminated terminated:
+                _utilities.Remove(terminated.ActorRef);
+                CancelNewestOrFinish(requester);
+                break;
+            case AdoptUtility:
+                Sender.Tell(new Status.Failure(new InvalidOperationException("DSS is stopping.")));
+                break;
+            case StopDss:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
-    private void ReceiveAdoptUtility(AdoptUtility adopt)
+    private void Adopt(AdoptUtility adopt)
     {
         var utility = Context.ActorOf(UtilityActor.Props(adopt.Registration), $"utility-{adopt.Registration.UtilId}");
         Context.Watch(utility);
         _utilities.Add(utility);
         Sender.Tell(new UtilityAdopted(utility));
     }
-
-    private void ReceiveUtilityTerminated(Terminated terminated) => _utilities.Remove(terminated.ActorRef);
 
     // One utility at a time, newest first: the next cancel waits for the previous Terminated.
     private void CancelNewestOrFinish(IActorRef requester)

@@ -5,45 +5,49 @@ using static DarkSideSync.Actors.UtilityActor;
 
 namespace DarkSideSync.Actors.Internal;
 
-internal sealed class UtilityActorImpl : ReceiveActor
+// An UntypedActor with a plain switch, like DssSupervisorActor (no expression trees).
+internal sealed class UtilityActorImpl(Registration registration) : UntypedActor
 {
-    private readonly Registration _registration;
-    private readonly DssUtility _utility;
-
-    public UtilityActorImpl(Registration registration)
-    {
-        _registration = registration;
-        _utility = new DssUtility(registration);
-        Registered();
-    }
+    private readonly DssUtility _utility = new(registration);
 
     protected override void PreStart() =>
-        _registration.WhenUnregistered.PipeTo(Self, success: () => RegistrationEnded.Instance);
+        registration.WhenUnregistered.PipeTo(Self, success: () => RegistrationEnded.Instance);
 
     // However this actor ends (stopped by its supervisor, or failed), its utility ends with it.
-    protected override void PostStop() => _registration.Unregister(CancelReason.UtilityUnregistered);
+    protected override void PostStop() => registration.Unregister(CancelReason.UtilityUnregistered);
 
-    private void Registered()
+    protected override void OnReceive(object message)
     {
-        Receive<Deliver>(deliver => ReplyOrRefuse(() =>
+        switch (message)
         {
-            ArgumentNullException.ThrowIfNull(deliver.Decode, nameof(Deliver.Decode));
-            Sender.Tell(new Delivered(_utility.Deliver(deliver.Decode, static (lua, decode) => decode(lua))));
-        }));
-        Receive<Request>(request => ReplyOrRefuse(() =>
-        {
-            ArgumentNullException.ThrowIfNull(request.Decode, nameof(Request.Decode));
-            ArgumentNullException.ThrowIfNull(request.Answer, nameof(Request.Answer));
-            _utility.DeliverAndWaitAsync(request.Decode, static (lua, decode) => decode(lua), request.Answer.Invoke, request.Timeout)
-                .PipeTo(Sender, success: value => new Answered(value), failure: e => new Status.Failure(e));
-        }));
-        Receive<Cancel>(_ =>
-        {
-            Become(Cancelling);
-            _registration.CancelAndUnregister();
-            Context.Stop(Self);
-        });
-        Receive<RegistrationEnded>(_ => Context.Stop(Self));
+            case Deliver deliver:
+                ReplyOrRefuse(() =>
+                {
+                    ArgumentNullException.ThrowIfNull(deliver.Decode, nameof(Deliver.Decode));
+                    Sender.Tell(new Delivered(_utility.Deliver(deliver.Decode, static (lua, decode) => decode(lua))));
+                });
+                break;
+            case Request request:
+                ReplyOrRefuse(() =>
+                {
+                    ArgumentNullException.ThrowIfNull(request.Decode, nameof(Request.Decode));
+                    ArgumentNullException.ThrowIfNull(request.Answer, nameof(Request.Answer));
+                    _utility.DeliverAndWaitAsync(request.Decode, static (lua, decode) => decode(lua), request.Answer.Invoke, request.Timeout)
+                        .PipeTo(Sender, success: value => new Answered(value), failure: e => new Status.Failure(e));
+                });
+                break;
+            case Cancel:
+                Become(static _ => { }); // cancelling: nothing else matters any more
+                registration.CancelAndUnregister();
+                Context.Stop(Self);
+                break;
+            case RegistrationEnded:
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     // A malformed command (a null hook, a negative timeout) is the sender's mistake: it gets
@@ -58,10 +62,5 @@ internal sealed class UtilityActorImpl : ReceiveActor
         {
             Sender.Tell(new Status.Failure(e));
         }
-    }
-
-    private void Cancelling()
-    {
-        ReceiveAny(_ => { });
     }
 }
