@@ -8,6 +8,12 @@ using DarkSideSync.Benchmarks.CAbi;
 // for the C# API and the C ABI, against the original C DSS in stock lua5.4 on a 2-core machine.
 // Options: --quick (a smoke run, figures not meaningful), --repetitions N,
 // --only nonblocking|blocking|profile (one part only).
+const string Usage = "usage: dotnet run -c Release --project benchmarks/Dss.Benchmarks [-- --quick] [--repetitions N] [--only nonblocking|blocking|profile]";
+if (UsageError(args) is { } problem)
+{
+    Console.Error.WriteLine(problem is "" ? Usage : $"{problem}\n{Usage}");
+    return problem is "" ? 0 : 2;
+}
 var wall = Stopwatch.StartNew();
 bool quick = args.Contains("--quick");
 string? only = Array.IndexOf(args, "--only") is int o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
@@ -117,6 +123,30 @@ static string CpuModel() =>
         : RuntimeInformation.ProcessArchitecture.ToString();
 
 static void Progress(string what) => Console.Error.Write($"\r{what,-60}");
+
+// "" for --help; a message for a bad command line; null when it is fine.
+static string? UsageError(string[] args)
+{
+    for (int i = 0; i < args.Length; i++)
+    {
+        switch (args[i])
+        {
+            case "--help" or "-h":
+                return "";
+            case "--quick":
+                break;
+            case "--repetitions" when i + 1 < args.Length && int.TryParse(args[i + 1], out int n) && n > 0:
+                i++;
+                break;
+            case "--only" when i + 1 < args.Length && args[i + 1] is "nonblocking" or "blocking" or "profile":
+                i++;
+                break;
+            default:
+                return $"unknown or incomplete option '{args[i]}'";
+        }
+    }
+    return null;
+}
 
 static int? OptionValue(string[] args, string name)
 {

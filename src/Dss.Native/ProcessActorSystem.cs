@@ -46,7 +46,7 @@ internal static class ProcessActorSystem
         // Fails here, with the file named, rather than later in each state's first require.
         try
         {
-            DssSettings.Create(config.GetConfig("darksidesync"));
+            DssSettings.Create(config);
         }
         catch (ConfigurationException e)
         {
@@ -65,13 +65,18 @@ internal static class ProcessActorSystem
         {
             return Config.Empty;
         }
+        if (Directory.Exists(path))
+        {
+            throw new ConfigurationException(Source() + "a directory, not a HOCON file.");
+        }
         try
         {
             return ConfigurationFactory.ParseString(File.ReadAllText(path));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ConfigurationException or FormatException)
+        catch (Exception e)
         {
-            throw new ConfigurationException(Source() + e.Message, e);
+            // Any failure of reading or parsing: the HOCON parser throws more than its own type.
+            throw new ConfigurationException(Source() + "not a readable HOCON file: " + e.Message, e);
         }
     }
 

@@ -61,4 +61,28 @@ public sealed class ConfigurationSpec(NativeModuleFixture module)
         Assert.Equal("0", result.AssertSucceeded().Stdout.Trim());
         Assert.Equal("", result.Stderr);
     }
+
+    [Theory]
+    [InlineData("darksidesync { stop-timeout = abc }", "darksidesync.stop-timeout: ")]
+    [InlineData("darksidesync { ask-timeout = -5s }", "darksidesync.ask-timeout: ")]
+    [InlineData("darksidesync = 5", "darksidesync must be a section")]
+    public async Task A_malformed_setting_must_be_named_with_the_file(string content, string message)
+    {
+        _lua.UseConfig(content);
+
+        var lines = (await _lua.RunAsync(TryRequire)).AssertSucceeded().Lines;
+
+        Assert.StartsWith("false\tdarksidesync failed to load: DARKSIDESYNC_CONFIG=", lines[0]);
+        Assert.Contains(message, lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_directory_named_as_the_config_file_must_be_called_a_directory()
+    {
+        _lua.Environment["DARKSIDESYNC_CONFIG"] = Path.GetTempPath();
+
+        var lines = (await _lua.RunAsync(TryRequire)).AssertSucceeded().Lines;
+
+        Assert.EndsWith("a directory, not a HOCON file.", lines[0]);
+    }
 }

@@ -209,4 +209,25 @@ public sealed class LuaApiSpec : TestKit
         string error = _host.Error("local x = 1\nlocal n, cb, args = darksidesync.poll()");
         Assert.EndsWith(":2: DSS was not started yet, or already stopped", error);
     }
+
+    [Fact]
+    public void Drain_returns_what_ran_when_a_callback_stops_dss()
+    {
+        var utility = TestUtility.Register(_host, "stopper");
+        _host.Run("seen = 0 function on_item(x) seen = seen + 1 if x == 2 then darksidesync.stop() end end");
+        for (int i = 1; i <= 4; i++)
+        {
+            utility.Deliver(i);
+        }
+
+        Assert.Equal(2, _host.Integer("darksidesync.drain()"));
+        Assert.Equal(2, _host.Integer("seen"));
+    }
+
+    [Fact]
+    public void Drain_rejects_an_error_handler_that_is_not_a_function()
+    {
+        string error = _host.Error("local x = 1\ndarksidesync.drain(5)");
+        Assert.EndsWith(":2: bad argument #1 to 'drain' (function expected, got number)", error);
+    }
 }

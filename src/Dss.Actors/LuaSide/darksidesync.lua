@@ -21,9 +21,17 @@ local M = {
   poll = poll,
 }
 
-for _, name in ipairs { "queuesize", "setport", "getport", "start", "stop", "wait" } do
+for _, name in ipairs { "queuesize", "setport", "getport", "start", "wait" } do
   local f = core[name]
   M[name] = function(...) return check(f(...)) end
+end
+
+-- Counts stop() calls, so a drain can tell that one of its callbacks stopped DSS.
+local stops = 0
+local core_stop, core_queuesize = core.stop, core.queuesize
+function M.stop(...)
+  stops = stops + 1
+  return check(core_stop(...))
 end
 
 local function default_error_handler(err)
@@ -32,18 +40,25 @@ end
 
 -- Runs the callback of every queued delivery, oldest first, each under xpcall with
 -- `errorhandler` (default: print the error and a traceback to stderr). Returns how many
--- callbacks ran. With coalesced UDP wake-ups, call this on every wake-up.
+-- callbacks ran; returns early when a callback stops DSS. With coalesced UDP wake-ups, call
+-- this on every wake-up.
 function M.drain(errorhandler)
+  if errorhandler ~= nil and type(errorhandler) ~= "function" then
+    error("bad argument #1 to 'drain' (function expected, got " .. type(errorhandler) .. ")", 2)
+  end
+  local size, message = core_queuesize()
+  if size == nil then error(message, 2) end
   errorhandler = errorhandler or default_error_handler
-  local ran = 0
-  while true do
-    local size, callback, args = poll()
-    if size == -1 then return ran end
+  local ran, stopped = 0, stops
+  while stops == stopped do
+    local count, callback, args = poll()
+    if count == -1 then break end
     if callback ~= nil then
       ran = ran + 1
       xpcall(callback, errorhandler, unpack(args))
     end
   end
+  return ran
 end
 
 return M

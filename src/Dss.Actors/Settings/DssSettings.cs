@@ -18,11 +18,18 @@ public sealed record DssSettings(NotificationMode Notification, TimeSpan AskTime
 
     /// <summary>Reads the settings of <paramref name="system"/>, falling back to the reference configuration.</summary>
     public static DssSettings Create(ActorSystem system) =>
-        Create(system.Settings.Config.WithFallback(DefaultConfig).GetConfig("darksidesync"));
+        Create(system.Settings.Config.WithFallback(DefaultConfig));
 
-    public static DssSettings Create(Config section)
+    /// <summary>Reads the settings from a whole configuration (its <c>darksidesync</c> section), with clear errors.</summary>
+    /// <exception cref="ConfigurationException">A key is missing, malformed or out of range; the message names it.</exception>
+    public static DssSettings Create(Config config)
     {
-        var notification = section.GetString("notification") switch
+        if (!config.HasPath("darksidesync") || !config.GetValue("darksidesync").IsObject())
+        {
+            throw new ConfigurationException("darksidesync must be a section ({ ... }) of settings.");
+        }
+        var section = config.GetConfig("darksidesync");
+        var notification = Read(section, "notification", static (s, key) => s.GetString(key)) switch
         {
             "per-delivery" => NotificationMode.PerDelivery,
             "coalesced" => NotificationMode.Coalesced,
@@ -31,8 +38,21 @@ public sealed record DssSettings(NotificationMode Notification, TimeSpan AskTime
         };
         return new DssSettings(
             notification,
-            Positive(section.GetTimeSpan("ask-timeout"), "ask-timeout"),
-            Positive(section.GetTimeSpan("stop-timeout"), "stop-timeout"));
+            Positive(Read(section, "ask-timeout", static (s, key) => s.GetTimeSpan(key)), "ask-timeout"),
+            Positive(Read(section, "stop-timeout", static (s, key) => s.GetTimeSpan(key)), "stop-timeout"));
+    }
+
+    // The HOCON library throws FormatException and others on a malformed value: name the key.
+    private static T Read<T>(Config section, string key, Func<Config, string, T> read)
+    {
+        try
+        {
+            return read(section, key);
+        }
+        catch (Exception e) when (e is not ConfigurationException)
+        {
+            throw new ConfigurationException($"darksidesync.{key}: {e.Message}", e);
+        }
     }
 
     private static TimeSpan Positive(TimeSpan value, string key) =>
