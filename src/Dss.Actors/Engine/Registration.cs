@@ -19,7 +19,7 @@ internal sealed class Registration
     private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _phase;            // Registered → Unregistering → Unregistered, never back
     private int _unregisteringThread; // the managed thread id running the stop-utility sequence
-    private ProducerCount _producersInside; // producer threads between the phase check and the post in Deliver
+    private PaddedCounter _producersInside; // producer threads between the phase check and the post in Deliver
 
     public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
     {
@@ -144,15 +144,6 @@ internal sealed class Registration
         Engine.Forget(this);
         _unregistered.TrySetResult();
         return DssStatus.Success;
-    }
-
-    // On a cache line of its own: producers change it twice per delivery, while the Lua thread
-    // reads this registration's other fields on every poll.
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
-    private struct ProducerCount
-    {
-        [System.Runtime.InteropServices.FieldOffset(64)]
-        public int Value;
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace DarkSideSync.LuaSide;
 /// <remarks>
 /// None of them raises a Lua error (that would longjmp through this C# frame): on bad input
 /// or when DSS is stopped they return nil and a message, and the Lua wrappers of
-/// darksidesync.lua raise it in the caller's name. Upvalue 1 of each is the state's
+/// darksidesync.lua raise it in the caller's name. poll, the hot path, has no wrapper: it
+/// raises through <see cref="RaiseOnReturn"/> once it has returned. Upvalue 1 of each is the state's
 /// <see cref="LuaBinding"/> userdata; poll's upvalues 2 and 3 are the metatables of
 /// waitingthread_callbacks and of close watches.
 /// </remarks>
@@ -96,9 +97,9 @@ internal static unsafe class LuaFunctions
         return Fail(L, "darksidesync: " + e.Message);
     }
 
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     // The hottest function of DSS, called straight from Lua without a wrapper: it raises its
     // errors itself, after returning (RaiseOnReturn).
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Poll(lua_State L)
     {
         try

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using DarkSideSync.Engine;
 using DarkSideSync.Engine.Deliveries;
 
 namespace DarkSideSync.LuaSide;
@@ -82,12 +82,5 @@ internal sealed class Mailbox
             Volatile.Write(ref _luaThreadAsleep, 0);
         }
         return Count;
-    }
-
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct PaddedCounter
-    {
-        [FieldOffset(64)]
-        public long Value;
     }
 }

@@ -1,3 +1,4 @@
+using Akka.Event;
 using DarkSideSync.LuaSide;
 using DarkSideSync.Utilities;
 
@@ -43,4 +44,20 @@ internal abstract class Delivery : QueueLink
 
     /// <summary>The delivery is over (completed, cancelled or failed): release a blocked producer. Never throws.</summary>
     public abstract void Release();
+
+    /// <summary>
+    /// Runs a .NET utility's "dropped" hook (the counterpart of decode(NULL)) for a delivery
+    /// cancelled before Lua got it; a hook that throws is logged, never propagated.
+    /// </summary>
+    protected void RunDroppedHook<T>(Action<T, CancelReason>? dropped, T data, CancelReason reason)
+    {
+        try
+        {
+            dropped?.Invoke(data, reason);
+        }
+        catch (Exception e)
+        {
+            Owner.Engine.Log.Error(e, "The dropped hook of utility {0} threw.", Owner.UtilId);
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using Akka.Event;
 using DarkSideSync.Utilities;
 using DarkSideSync.LuaSide;
 
@@ -14,17 +13,7 @@ internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T
     public override int Answer(lua_State L, bool garbage) => 0;
 
     // The counterpart of decode(NULL): the utility may release what the data holds (a Lua reference, say).
-    public override void CancelQueued(CancelReason reason)
-    {
-        try
-        {
-            dropped?.Invoke(data, reason);
-        }
-        catch (Exception e)
-        {
-            Owner.Engine.Log.Error(e, "The dropped hook of utility {0} threw.", Owner.UtilId);
-        }
-    }
+    public override void CancelQueued(CancelReason reason) => RunDroppedHook(dropped, data, reason);
 
     public override void CancelAnswer(CancelReason reason)
     {

@@ -1,4 +1,3 @@
-using Akka.Event;
 using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
 using DarkSideSync.Utilities;
@@ -67,7 +66,7 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
             if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
             {
                 Owner.Engine.Mailbox.Withdrawn();
-                Drop(reason);
+                RunDroppedHook(_dropped, _data, reason);
                 reachedLua = false;
             }
             else if (TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
@@ -95,21 +94,8 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
 
     public override void CancelQueued(CancelReason reason)
     {
-        Drop(reason);
+        RunDroppedHook(_dropped, _data, reason);
         _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua: false));
-    }
-
-    // The counterpart of decode(NULL): the utility may release what the data holds.
-    private void Drop(CancelReason reason)
-    {
-        try
-        {
-            _dropped?.Invoke(_data, reason);
-        }
-        catch (Exception e)
-        {
-            Owner.Engine.Log.Error(e, "The dropped hook of utility {0} threw.", Owner.UtilId);
-        }
     }
 
     public override void CancelAnswer(CancelReason reason) =>
