@@ -71,7 +71,9 @@ internal static class ProcessActorSystem
         }
         try
         {
-            return ConfigurationFactory.ParseString(File.ReadAllText(path));
+            string text = File.ReadAllText(path);
+            HoconBrackets.Check(text); // the parser itself accepts a file that ends inside { ... }
+            return ConfigurationFactory.ParseString(text);
         }
         catch (Exception e)
         {

@@ -115,10 +115,11 @@ public sealed class LuaApiSpec : TestKit
     public void Stop_removes_the_api_from_the_registry_and_start_publishes_it_again()
     {
         _host.Run("darksidesync.stop()");
-        Assert.True(_host.Boolean("debug.getregistry()['DSS.DarkSideSync'] == nil"));
+        // The table stays (so a utility can tell "stopped" from "never loaded"); the API goes.
+        Assert.True(_host.Boolean("debug.getregistry()['DSS.DarkSideSync']['DSS API 1v0'] == nil"));
         _host.Run("darksidesync.start(5000)");
         Assert.Equal(5000, _host.Integer("darksidesync.getport()"));
-        Assert.True(_host.Boolean("debug.getregistry()['DSS.DarkSideSync'] ~= nil"));
+        Assert.True(_host.Boolean("type(debug.getregistry()['DSS.DarkSideSync']['DSS API 1v0']) == 'userdata'"));
         Assert.Equal(-1, _host.Integer("darksidesync.poll()"));
     }
 

@@ -126,9 +126,12 @@ internal sealed class DssEngine
     }
 
     /// <summary>
-    /// The stop-DSS sequence; Lua thread. Refuses new registrations and deliveries, then has the
-    /// supervisor cancel every utility, newest first. When it returns no producer is blocked
-    /// and no hook of any utility of this state will run again.
+    /// The stop-DSS sequence; Lua thread. Refuses new registrations and deliveries at once,
+    /// then has the supervisor cancel every utility, newest first. When it returns no producer
+    /// is blocked and no hook of any utility of this state will run again — or, when called
+    /// from inside a hook (a finalizer that runs during poll, a decode that stops DSS), that
+    /// is true as soon as the Lua thread has left the hook: the cancels need the hook's gate,
+    /// so waiting for them here would deadlock (see <see cref="HookGate"/>).
     /// </summary>
     public void Stop()
     {
@@ -136,32 +139,54 @@ internal sealed class DssEngine
         {
             return;
         }
-        if (!System.WhenTerminated.IsCompleted)
+        HookGate.WhenNoneHeld(CancelEveryUtility);
+    }
+
+    // Never throws: it may run as deferred work when the Lua thread leaves a gate.
+    private void CancelEveryUtility()
+    {
+        try
         {
-            try
+            AskSupervisorToCancel();
+            // Whatever the actors could not do (the actor system is gone, a cancel hook hangs).
+            foreach (var registration in NewestFirst())
             {
-                Supervisor.Ask<DssSupervisor.DssStopped>(DssSupervisor.StopDss.Instance, Settings.StopTimeout)
-                    .GetAwaiter().GetResult();
-            }
-            catch (Exception e)
-            {
-                // Timed out, or the actor system is shutting down: the loop below finishes the job.
-                Log.Warning("The DSS supervisor did not finish stop-DSS within {0} ({1}); unregistering what is left.", Settings.StopTimeout, e.Message);
+                if (System.WhenTerminated.IsCompleted)
+                {
+                    registration.CancelAndUnregister();
+                }
+                else
+                {
+                    registration.Unregister(Utilities.CancelReason.DssStopped);
+                }
             }
         }
-        // Whatever the actors could not do (the actor system is gone, a cancel hook hangs).
-        foreach (var registration in NewestFirst())
+        catch (Exception e)
         {
-            if (System.WhenTerminated.IsCompleted)
-            {
-                registration.CancelAndUnregister();
-            }
-            else
-            {
-                registration.Unregister(Utilities.CancelReason.DssStopped);
-            }
+            Log.Error(e, "stop-DSS failed.");
         }
-        Volatile.Write(ref _phase, Stopped);
-        Notifier.Dispose();
+        finally
+        {
+            Volatile.Write(ref _phase, Stopped);
+            Notifier.Dispose();
+        }
+    }
+
+    private void AskSupervisorToCancel()
+    {
+        if (System.WhenTerminated.IsCompleted)
+        {
+            return;
+        }
+        try
+        {
+            Supervisor.Ask<DssSupervisor.DssStopped>(DssSupervisor.StopDss.Instance, Settings.StopTimeout)
+                .GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            // Timed out, or the actor system is shutting down: the caller finishes the job.
+            Log.Warning("The DSS supervisor did not finish stop-DSS within {0} ({1}); unregistering what is left.", Settings.StopTimeout, e.Message);
+        }
     }
 }

@@ -1,5 +1,6 @@
-using Akka.Event;
+using Debug = System.Diagnostics.Debug;
 using Akka.Actor;
+using Akka.Event;
 using DarkSideSync.Engine.Deliveries;
 using DarkSideSync.Utilities;
 
@@ -18,7 +19,6 @@ internal sealed class Registration
     private readonly LinkedList<Delivery> _awaitingAnswer = new(); // guarded by Gate; in delivery order
     private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _phase;            // Registered → Unregistering → Unregistered, never back
-    private int _unregisteringThread; // the managed thread id running the stop-utility sequence
     private PaddedCounter _producersInside; // producer threads between the phase check and the post in Deliver
 
     public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
@@ -40,7 +40,7 @@ internal sealed class Registration
     /// an unregistering thread while it cancels. So hooks never run concurrently, and an
     /// unregister sees every outstanding delivery in one consistent state.
     /// </summary>
-    public Lock Gate { get; } = new();
+    public HookGate Gate { get; } = new();
 
     /// <summary>This registration's child of the DssSupervisor (Nobody until it was adopted).</summary>
     public IActorRef Actor { get; set; } = ActorRefs.Nobody;
@@ -72,6 +72,7 @@ internal sealed class Registration
     /// <summary>Lua thread, <see cref="Gate"/> held: the delivery was decoded and now waits for Lua's answer.</summary>
     public bool TryAwaitAnswer(Delivery delivery)
     {
+        Debug.Assert(Gate.IsHeldByCurrentThread);
         if (Volatile.Read(ref _phase) == Unregistered)
         {
             return false;
@@ -83,6 +84,7 @@ internal sealed class Registration
     /// <summary><see cref="Gate"/> held: the delivery no longer waits for Lua's answer.</summary>
     public void StopAwaiting(Delivery delivery)
     {
+        Debug.Assert(Gate.IsHeldByCurrentThread);
         if (delivery.AwaitingNode is { } node)
         {
             _awaitingAnswer.Remove(node);
@@ -91,23 +93,25 @@ internal sealed class Registration
     }
 
     /// <summary>
-    /// The stop-utility sequence. Any thread. When it returns, DSS will never call this
-    /// utility's hooks again and none of its producers is blocked: every outstanding delivery
-    /// was cancelled in delivery order (those waiting for Lua's answer, then those queued).
+    /// The stop-utility sequence. Any thread, any time, also from inside a hook. When it
+    /// returns, DSS will never call this utility's hooks again and none of its producers is
+    /// blocked: every outstanding delivery was cancelled in delivery order (those waiting for
+    /// Lua's answer, then those queued) — except when called from inside a hook while another
+    /// thread unregisters: that one finishes the job once the hook has returned.
     /// </summary>
     public DssStatus Unregister(CancelReason reason)
     {
         if (Interlocked.CompareExchange(ref _phase, Unregistering, Registered) != Registered)
         {
             // Another thread is unregistering: its caller may count on "when unregister returns,
-            // nothing runs any more", so wait for it, unless this is one of its own hooks.
-            if (Volatile.Read(ref _unregisteringThread) != Environment.CurrentManagedThreadId)
+            // nothing runs any more", so wait for it. Not from inside a hook (of this utility or
+            // any other): the first unregister may be waiting for the gate this thread holds.
+            if (!HookGate.AnyHeldByCurrentThread)
             {
                 _unregistered.Task.Wait();
             }
             return DssStatus.InvalidUtilId;
         }
-        Volatile.Write(ref _unregisteringThread, Environment.CurrentManagedThreadId);
         var spin = new SpinWait();
         while (Volatile.Read(ref _producersInside.Value) != 0)
         {
@@ -118,7 +122,7 @@ internal sealed class Registration
         {
             reason = CancelReason.DssStopped; // even when the utility's own cancel hook unregistered it
         }
-        lock (Gate)
+        using (Gate.Enter())
         {
             Volatile.Write(ref _phase, Unregistered);
             foreach (var delivery in _awaitingAnswer)

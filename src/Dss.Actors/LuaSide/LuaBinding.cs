@@ -23,6 +23,22 @@ internal sealed unsafe class LuaBinding
     private static ReadOnlySpan<byte> StateKey => "DarkSideSync.State\0"u8;
     private static ReadOnlySpan<byte> ApiKey => "DSS.DarkSideSync\0"u8;
     private static ReadOnlySpan<byte> CloseWatchKey => "DarkSideSync.CloseWatch\0"u8;
+    private static ReadOnlySpan<byte> ApiVersionKey => "DSS API 1v0\0"u8;
+
+    // Pushes registry["DSS.DarkSideSync"], creating it (with the version) the first time.
+    private static void PushApiTable(lua_State L)
+    {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, ApiKey) == LUA_TTABLE)
+        {
+            return;
+        }
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, DssModule.Version);
+        lua_setfield(L, -2, "Version\0"u8);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, ApiKey);
+    }
 
     private LuaBinding(ActorSystem system)
     {
@@ -99,23 +115,30 @@ internal sealed unsafe class LuaBinding
             return;
         }
         Engine = new DssEngine(System, Settings, port ?? 0);
-        lua_createtable(L, 0, 2);
-        lua_pushstring(L, DssModule.Version);
-        lua_setfield(L, -2, "Version\0"u8);
+        PushApiTable(L);
         lua_pushlightuserdata(L, DssCApi.Instance);
-        lua_setfield(L, -2, "DSS API 1v0\0"u8);
-        lua_setfield(L, LUA_REGISTRYINDEX, ApiKey);
+        lua_setfield(L, -2, ApiVersionKey);
+        lua_pop(L, 1);
     }
 
-    /// <summary>Lua thread: the stop-DSS sequence. Utilities can no longer find the API; every one is cancelled.</summary>
+    /// <summary>
+    /// Lua thread: the stop-DSS sequence. Utilities can no longer find the API; every one is
+    /// cancelled. Called from inside a hook, the cancelling finishes once the hook has returned.
+    /// </summary>
+    /// <remarks>
+    /// The registry table stays, without its API: a utility (or the header's helper) that finds
+    /// the table but no API knows DSS is stopped (NOT_STARTED), not missing (NO_GLOBALS).
+    /// </remarks>
     public void Stop(lua_State L)
     {
         if (Engine is not { } engine)
         {
             return;
         }
+        PushApiTable(L);
         lua_pushnil(L);
-        lua_setfield(L, LUA_REGISTRYINDEX, ApiKey);
+        lua_setfield(L, -2, ApiVersionKey);
+        lua_pop(L, 1);
         try
         {
             engine.Stop();

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using DarkSideSync.Engine;
+using DarkSideSync.Interop;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.LuaSide;
@@ -30,6 +31,7 @@ internal static unsafe class LuaFunctions
     public static int Open(lua_State L, ActorSystem system)
     {
         int top = lua_gettop(L);
+        HookCalls.EnsureInitialized();
         LuaBinding.PushBinding(L, system);
         int binding = lua_gettop(L);
         WaitingThreadCallback.PushMetatable(L);

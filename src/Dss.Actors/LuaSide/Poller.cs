@@ -12,7 +12,11 @@ namespace DarkSideSync.LuaSide;
 /// </summary>
 internal static class Poller
 {
-    /// <summary>Pushes poll()'s results and returns their count: -1; or the queue size; or size, callback, args.</summary>
+    /// <summary>
+    /// Pushes poll()'s results and returns their count: -1; or the queue size; or size,
+    /// callback, args. When the utility's decode raised a Lua error, arranges for poll to raise
+    /// it (<see cref="RaiseOnReturn"/>) instead.
+    /// </summary>
     public static int Poll(lua_State L, DssEngine engine, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var mailbox = engine.Mailbox;
@@ -28,8 +32,8 @@ internal static class Poller
                     return 1;
                 }
             }
-            var owner = delivery.Owner;
-            lock (owner.Gate)
+            Collected collected;
+            using (delivery.Owner.Gate.Enter())
             {
                 // Peeked, not taken: an unregister holding the gate still finds it in the queue.
                 mailbox.RemoveOldest();
@@ -37,9 +41,36 @@ internal static class Poller
                 {
                     continue; // cancelled while queued; already accounted for
                 }
-                return Collect(L, delivery, mailbox.Claimed(), waitingCallbackMetatable, closeWatchMetatable);
+                mailbox.Claimed();
+                collected = Collect(L, delivery, waitingCallbackMetatable, closeWatchMetatable);
+            }
+            // Out of the gate: a stop-DSS that a hook or a finalizer asked for has run by now.
+            // The count is what is still queued as poll returns (a decode may have delivered).
+            switch (collected)
+            {
+                case Collected.Nothing:
+                    lua_pushinteger(L, mailbox.Count);
+                    return 1;
+                case Collected.CallbackAndArgs:
+                    lua_pushinteger(L, mailbox.Count);
+                    lua_rotate(L, -3, 1);
+                    return 3;
+                default:
+                    return RaiseOnReturn.ArrangeTop(L);
             }
         }
+    }
+
+    private enum Collected
+    {
+        /// <summary>The delivery ended without anything for Lua (decode pushed nothing, or threw).</summary>
+        Nothing,
+
+        /// <summary>The callback and the args table are on top.</summary>
+        CallbackAndArgs,
+
+        /// <summary>The decode hook raised a Lua error; the error object is on top.</summary>
+        Raised,
     }
 
     private static bool Rearmed(DssEngine engine, out Delivery delivery)
@@ -48,15 +79,23 @@ internal static class Poller
         return engine.Mailbox.TryPeekOldest(out delivery);
     }
 
-    // Owner's gate held, delivery in state Decoding.
-    private static int Collect(lua_State L, Delivery delivery, int remaining, int waitingCallbackMetatable, int closeWatchMetatable)
+    // Owner's gate held, delivery in state Decoding; leaves it in a final state or AwaitingAnswer.
+    private static Collected Collect(lua_State L, Delivery delivery, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var owner = delivery.Owner;
         int top = lua_gettop(L);
         int pushed;
         try
         {
-            pushed = Math.Clamp(delivery.Decode(L), 0, lua_gettop(L) - top);
+            if (!delivery.TryDecode(L, out pushed))
+            {
+                // That delivery ends here, as if cancelled: no further hook call for its data. The
+                // error is not logged: poll raises it to the Lua code that called it.
+                delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled);
+                delivery.Release();
+                return Collected.Raised;
+            }
+            pushed = Math.Clamp(pushed, 0, lua_gettop(L) - top);
         }
         catch (Exception e)
         {
@@ -73,8 +112,7 @@ internal static class Poller
             if (pushed == 0)
             {
                 lua_settop(L, top);
-                lua_pushinteger(L, remaining);
-                return 1;
+                return Collected.Nothing;
             }
         }
         else if (owner.TryAwaitAnswer(delivery))
@@ -92,13 +130,13 @@ internal static class Poller
 
         // The decoded values are the top `pushed` values: callback first, then its arguments.
         // Lua guarantees a C function 20 free slots (LUA_MINSTACK); below we use up to 6 more
-        // than decode did (count, callback, args, the waitingthread_callback, a close watch and its metatable).
+        // than decode did (callback, args, the waitingthread_callback, a close watch and its
+        // metatable, and poll's count once the gate is left).
         if (pushed > 14)
         {
             lua_checkstack(L, 6);
         }
         int first = lua_gettop(L) - pushed + 1;
-        lua_pushinteger(L, remaining);
         lua_pushvalue(L, first);
         bool waits = delivery.WaitsForAnswer;
         lua_createtable(L, pushed - 1 + (waits ? 1 : 0), 0);
@@ -114,6 +152,6 @@ internal static class Poller
             lua_pushvalue(L, i);
             lua_rawseti(L, -2, next++);
         }
-        return 3;
+        return Collected.CallbackAndArgs;
     }
 }

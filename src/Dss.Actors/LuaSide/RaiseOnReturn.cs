@@ -31,10 +31,24 @@ internal static unsafe class RaiseOnReturn
     /// </summary>
     public static int Arrange(lua_State L, string message, int level)
     {
+        lua_pushstring(L, message);
+        return Arrange(L, lua_gettop(L), level);
+    }
+
+    /// <summary>
+    /// Lua thread, the last thing a Lua C function does: arranges for the value on top of the
+    /// stack (an error object a hook raised, say) to be raised as it is once the function
+    /// returns; returns its result count (nil and the value when that fails).
+    /// </summary>
+    public static int ArrangeTop(lua_State L) => Arrange(L, lua_gettop(L), NoPosition);
+
+    // valueIndex: an absolute index.
+    private static int Arrange(lua_State L, int valueIndex, int level)
+    {
         int top = lua_gettop(L);
         if (luaL_loadbuffer(L, Chunk, "=darksidesync\0"u8) == LUA_OK)
         {
-            lua_pushstring(L, message);
+            lua_pushvalue(L, valueIndex);
             lua_pushinteger(L, level);
             if (lua_pcall(L, 2, 1) == LUA_OK && lua_type(L, -1) == LUA_TTABLE)
             {
@@ -44,7 +58,7 @@ internal static unsafe class RaiseOnReturn
         }
         lua_settop(L, top);
         lua_pushnil(L);
-        lua_pushstring(L, message);
+        lua_pushvalue(L, valueIndex);
         return 2;
     }
 }

@@ -17,6 +17,12 @@ internal static unsafe class WaitingThreadCallback
     private static ReadOnlySpan<byte> MetatableName => "DSS.WaitingThreadCallback\0"u8;
 
     /// <summary>Lua thread: pushes the metatable of these userdata (created on first use per state).</summary>
+    /// <remarks>
+    /// getmetatable() on a callback returns a stand-in (<c>__metatable</c>) that has <c>__call</c>
+    /// too, so the usual callable checks (<c>getmetatable(f).__call</c>, Penlight's
+    /// is_callable) see a callable; changing the stand-in changes nothing, so Lua code
+    /// cannot take away the <c>__gc</c> that releases a producer.
+    /// </remarks>
     public static void PushMetatable(lua_State L)
     {
         if (luaL_newmetatable(L, MetatableName))
@@ -25,7 +31,11 @@ internal static unsafe class WaitingThreadCallback
             lua_setfield(L, -2, "__call\0"u8);
             lua_pushcclosure(L, &Collect, 0);
             lua_setfield(L, -2, "__gc\0"u8);
-            lua_pushboolean(L, 0);
+            lua_createtable(L, 0, 2);
+            lua_pushcclosure(L, &Call, 0);
+            lua_setfield(L, -2, "__call\0"u8);
+            lua_pushstring(L, MetatableName[..^1]);
+            lua_setfield(L, -2, "__name\0"u8);
             lua_setfield(L, -2, "__metatable\0"u8);
         }
     }
@@ -51,7 +61,8 @@ internal static unsafe class WaitingThreadCallback
             // Drop the userdata itself: the utility sees only the values Lua passed.
             lua_rotate(L, 1, -1);
             lua_pop(L, 1);
-            return Answer(L, delivery, garbage: false);
+            int results = Answer(L, delivery, garbage: false, out bool raised);
+            return raised ? RaiseOnReturn.ArrangeTop(L) : results; // a raising return hook: args[1](...) raises
         }
         catch (Exception)
         {
@@ -67,7 +78,7 @@ internal static unsafe class WaitingThreadCallback
             if (Take(L) is { } delivery)
             {
                 lua_settop(L, 0);
-                Answer(L, delivery, garbage: true);
+                Answer(L, delivery, garbage: true, out _); // a finalizer has nobody to raise to
             }
         }
         catch (Exception)
@@ -92,11 +103,14 @@ internal static unsafe class WaitingThreadCallback
         return delivery;
     }
 
-    private static int Answer(lua_State L, Delivery delivery, bool garbage)
+    // Returns how many values on top go back to Lua. raised: the return hook raised a Lua
+    // error, whose object is on top; the delivery ended there, as if cancelled.
+    private static int Answer(lua_State L, Delivery delivery, bool garbage, out bool raised)
     {
         var owner = delivery.Owner;
-        int results = 0;
-        lock (owner.Gate)
+        int results;
+        raised = false;
+        using (owner.Gate.Enter())
         {
             if (!delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Answering))
             {
@@ -106,7 +120,8 @@ internal static unsafe class WaitingThreadCallback
             int top = lua_gettop(L);
             try
             {
-                results = Math.Clamp(delivery.Answer(L, garbage), 0, lua_gettop(L));
+                raised = !delivery.TryAnswer(L, garbage, out results);
+                results = raised ? 0 : Math.Clamp(results, 0, lua_gettop(L));
             }
             catch (Exception e)
             {
@@ -115,7 +130,7 @@ internal static unsafe class WaitingThreadCallback
                 delivery.Fail(e);
                 results = 0;
             }
-            delivery.TryMove(DeliveryState.Answering, DeliveryState.Completed);
+            delivery.TryMove(DeliveryState.Answering, raised ? DeliveryState.Cancelled : DeliveryState.Completed);
         }
         // Outside the gate: the released producer may deliver again at once.
         delivery.Release();

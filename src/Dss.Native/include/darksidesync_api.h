@@ -207,22 +207,27 @@ static inline const char *dss_statusname(int code)
     }
 }
 
-/* Lua thread. The API struct DSS published in L's registry, or NULL with *errcode =
-   DSS_ERR_NO_GLOBALS (darksidesync not loaded, or stopped) when there is none or it is
-   not version 1v0. Never raises; leaves the stack as it found it. */
+/* Lua thread. The API struct DSS published in L's registry, or NULL with *errcode:
+   DSS_ERR_NOT_STARTED when DSS was stopped for L (its registry table stays, without the
+   API), DSS_ERR_NO_GLOBALS when darksidesync was never loaded or the API is not version
+   1v0. Never raises; leaves the stack as it found it. */
 static inline const dss_api_1v0 *dss_findapi(lua_State *L, int *errcode)
 {
     const dss_api_1v0 *api = NULL;
+    int code = DSS_ERR_NO_GLOBALS;
     if (lua_getfield(L, LUA_REGISTRYINDEX, DSS_REGISTRY_KEY) == LUA_TTABLE) {
-        if (lua_getfield(L, -1, DSS_API_1v0_KEY) == LUA_TLIGHTUSERDATA)
+        int type = lua_getfield(L, -1, DSS_API_1v0_KEY);
+        if (type == LUA_TLIGHTUSERDATA)
             api = (const dss_api_1v0 *)lua_touserdata(L, -1);
+        else if (type == LUA_TNIL)
+            code = DSS_ERR_NOT_STARTED;
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
     if (api != NULL && (api->version == NULL || strcmp(api->version, DSS_API_1v0_KEY) != 0))
         api = NULL;
     if (errcode != NULL)
-        *errcode = api != NULL ? DSS_SUCCESS : DSS_ERR_NO_GLOBALS;
+        *errcode = api != NULL ? DSS_SUCCESS : code;
     return api;
 }
 

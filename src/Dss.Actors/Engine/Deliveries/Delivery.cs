@@ -27,11 +27,19 @@ internal abstract class Delivery : QueueLink
     public bool TryMove(DeliveryState from, DeliveryState to) =>
         Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
 
-    /// <summary>Lua thread, owner's gate held: push a callback and its arguments, return how many values were pushed.</summary>
-    public abstract int Decode(lua_State L);
+    /// <summary>
+    /// Lua thread, owner's gate held: the utility pushes a callback and its arguments;
+    /// <paramref name="pushed"/> is how many it says it pushed. False when the hook raised a
+    /// Lua error (C hooks): then only the error object was added to the stack.
+    /// </summary>
+    public abstract bool TryDecode(lua_State L, out int pushed);
 
-    /// <summary>Lua thread, owner's gate held: take Lua's answer (the values on the stack), return how many values are left for Lua.</summary>
-    public abstract int Answer(lua_State L, bool garbage);
+    /// <summary>
+    /// Lua thread, owner's gate held: the utility takes Lua's answer (the values on the stack);
+    /// <paramref name="results"/> is how many values on top it left for Lua. False when the
+    /// hook raised a Lua error (C hooks): then the error object is on top.
+    /// </summary>
+    public abstract bool TryAnswer(lua_State L, bool garbage, out int results);
 
     /// <summary>Any thread, owner's gate held: the delivery will never reach Lua (decode with <c>L == NULL</c>).</summary>
     public abstract void CancelQueued(CancelReason reason);

@@ -8,9 +8,17 @@ internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T
 {
     public override bool WaitsForAnswer => false;
 
-    public override int Decode(lua_State L) => decode(new LuaStack(L), data);
+    public override bool TryDecode(lua_State L, out int pushed)
+    {
+        pushed = decode(new LuaStack(L), data);
+        return true;
+    }
 
-    public override int Answer(lua_State L, bool garbage) => 0;
+    public override bool TryAnswer(lua_State L, bool garbage, out int results)
+    {
+        results = 0;
+        return true;
+    }
 
     // The counterpart of decode(NULL): the utility may release what the data holds (a Lua reference, say).
     public override void CancelQueued(CancelReason reason) => RunDroppedHook(dropped, data, reason);

@@ -61,7 +61,7 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
     private void Abort(CancelReason reason)
     {
         bool reachedLua;
-        lock (Owner.Gate)
+        using (Owner.Gate.Enter())
         {
             if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
             {
@@ -82,14 +82,19 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
         _completion.TrySetException(new DssDeliveryCanceledException(reason, reachedLua));
     }
 
-    public override int Decode(lua_State L) => _decode(new LuaStack(L), _data);
+    public override bool TryDecode(lua_State L, out int pushed)
+    {
+        pushed = _decode(new LuaStack(L), _data);
+        return true;
+    }
 
     // What the hook pushes on top of Lua's answer goes back to Lua as args[1]'s results.
-    public override int Answer(lua_State L, bool garbage)
+    public override bool TryAnswer(lua_State L, bool garbage, out int results)
     {
         int answerTop = LuaNative.lua_gettop(L);
         _completion.TrySetResult(_return(new LuaStack(L), garbage));
-        return LuaNative.lua_gettop(L) - answerTop;
+        results = LuaNative.lua_gettop(L) - answerTop;
+        return true;
     }
 
     public override void CancelQueued(CancelReason reason)

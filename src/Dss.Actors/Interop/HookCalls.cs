@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+
+namespace DarkSideSync.Interop;
+
+/// <summary>
+/// The C trampoline (<c>hook_calls.c</c>) through which the engine calls C utilities' decode
+/// and return hooks on the Lua thread, so that a hook raising a Lua error longjmps only over
+/// C frames, into a lua_pcall, and never over a .NET frame.
+/// </summary>
+/// <remarks>
+/// .NET hosts load it as <c>libdarksidesync_hooks.so</c> from beside Dss.Actors.dll; the
+/// native module links it in statically (DirectPInvoke). Hooks with <c>L == NULL</c> (cancels)
+/// touch no Lua state and are called directly.
+/// </remarks>
+internal static unsafe partial class HookCalls
+{
+    public const string Library = "darksidesync_hooks";
+
+    /// <summary>Returned instead of a Lua status: no room on the Lua stack, the hook was not called.</summary>
+    public const int NotCalled = -1;
+
+    /// <summary>
+    /// Set (by the native module's runtime config) when Lua is the host process's own, bound
+    /// at load time, rather than a library .NET loads (KeraLua's liblua54.so).
+    /// </summary>
+    private const string LuaIsHostProcessSwitch = "DarkSideSync.LuaIsHostProcess";
+
+    private static readonly Lock InitGate = new();
+    private static bool _initialized; // guarded by InitGate; set once
+
+    /// <summary>
+    /// decode(L, pData, utilid) under lua_pcall. <see cref="LuaNative.LUA_OK"/>: the values it
+    /// pushed are on top (as many as it claimed, at most what it pushed). <see cref="NotCalled"/>:
+    /// nothing happened. Any other status: the hook raised, and the error object alone is on top.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial int dss_call_decode(lua_State L, nint decode, nint pData, nint utilId);
+
+    /// <summary>
+    /// ret(L, pData, utilid, garbage) under lua_pcall with the whole stack as its arguments.
+    /// <see cref="LuaNative.LUA_OK"/>: the stack holds only what ret left for Lua.
+    /// <see cref="NotCalled"/>: nothing happened. Any other status: the stack holds only the error object.
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial int dss_call_return(lua_State L, nint ret, nint pData, nint utilId, int garbage);
+
+    [LibraryImport(Library)]
+    private static partial void dss_hooks_init(LuaFunctions* functions);
+
+    /// <summary>
+    /// Any thread, before the first hook call (the module loader calls it): hands the trampoline
+    /// the Lua functions this engine's interop is bound to. Idempotent.
+    /// </summary>
+    public static void EnsureInitialized()
+    {
+        lock (InitGate)
+        {
+            if (_initialized)
+            {
+                return;
+            }
+            nint lua = AppContext.TryGetSwitch(LuaIsHostProcessSwitch, out bool hostProcess) && hostProcess
+                ? NativeLibrary.GetMainProgramHandle()
+                : NativeLibrary.Load(LuaNative.Library, typeof(HookCalls).Assembly, null);
+            var functions = new LuaFunctions
+            {
+                GetTop = NativeLibrary.GetExport(lua, "lua_gettop"),
+                SetTop = NativeLibrary.GetExport(lua, "lua_settop"),
+                ToUserdata = NativeLibrary.GetExport(lua, "lua_touserdata"),
+                CheckStack = NativeLibrary.GetExport(lua, "lua_checkstack"),
+                PushCClosure = NativeLibrary.GetExport(lua, "lua_pushcclosure"),
+                PushLightUserdata = NativeLibrary.GetExport(lua, "lua_pushlightuserdata"),
+                Rotate = NativeLibrary.GetExport(lua, "lua_rotate"),
+                PCallK = NativeLibrary.GetExport(lua, "lua_pcallk"),
+            };
+            dss_hooks_init(&functions);
+            _initialized = true;
+        }
+    }
+
+    // struct dss_lua_functions of hook_calls.c, field for field.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct LuaFunctions
+    {
+        public nint GetTop;
+        public nint SetTop;
+        public nint ToUserdata;
+        public nint CheckStack;
+        public nint PushCClosure;
+        public nint PushLightUserdata;
+        public nint Rotate;
+        public nint PCallK;
+    }
+}

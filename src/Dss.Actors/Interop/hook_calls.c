@@ -1,0 +1,120 @@
+/*
+ * hook_calls.c -- calls the decode and return hooks of C utilities under lua_pcall.
+ *
+ * The contract says hooks must not raise Lua errors, but a luaL_error, or a memory error
+ * from any lua_push*, is one slip away. Lua raises with a longjmp to the innermost
+ * lua_pcall. Had the engine (C#) called the hook itself, that jump would skip the .NET
+ * frames in between, whose runtime bookkeeping is then never undone: undefined
+ * behaviour. So the engine calls these two functions instead; each runs the hook inside
+ * a C function called by lua_pcall, and a longjmp from the hook crosses only C frames
+ * (the hook's and run_*'s) before lua_pcall catches it and returns the error.
+ *
+ * Built twice from this one file: into libdarksidesync_hooks.so beside Dss.Actors.dll for
+ * .NET hosts, and statically into darksidesync.so. Either way it calls Lua only through
+ * the functions dss_hooks_init hands it -- the same ones the engine's own interop is
+ * bound to -- so there is one Lua in the process, whichever library provides it.
+ * No Lua headers needed: the few declarations below are Lua 5.4's ABI.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lua_State lua_State;
+typedef int (*lua_CFunction)(lua_State *L);
+
+#define LUA_OK 0
+#define LUA_MULTRET (-1)
+
+/* Returned instead of a Lua status when the Lua stack has no room for the call: the hook
+   was not called and nothing was pushed. */
+#define DSS_HOOK_NOT_CALLED (-1)
+
+typedef int (*dss_decode_fn)(lua_State *L, void *pData, void *utilid);
+typedef int (*dss_return_fn)(lua_State *L, void *pData, void *utilid, int garbage);
+
+/* The Lua functions these calls need; none of them raises (pushcclosure with no upvalues
+   and pushlightuserdata allocate nothing, checkstack reports failure by its result). */
+typedef struct dss_lua_functions {
+    int (*gettop)(lua_State *L);
+    void (*settop)(lua_State *L, int idx);
+    void *(*touserdata)(lua_State *L, int idx);
+    int (*checkstack)(lua_State *L, int n);
+    void (*pushcclosure)(lua_State *L, lua_CFunction fn, int n);
+    void (*pushlightuserdata)(lua_State *L, void *p);
+    void (*rotate)(lua_State *L, int idx, int n);
+    int (*pcallk)(lua_State *L, int nargs, int nresults, int msgh, intptr_t ctx, void *k);
+} dss_lua_functions;
+
+static dss_lua_functions lua; /* written once by dss_hooks_init, before any hook call */
+
+/* One hook call, on the C stack of dss_call_*; run_* reaches it through a light userdata. */
+typedef struct hook_call {
+    dss_decode_fn decode;
+    dss_return_fn ret;
+    void *pData;
+    void *utilid;
+    int garbage;
+} hook_call;
+
+void dss_hooks_init(const dss_lua_functions *functions)
+{
+    lua = *functions;
+}
+
+/* What a hook says it pushed, bounded by what is there: a hook that lies is not believed. */
+static int clamp_results(lua_State *L, int claimed)
+{
+    int top = lua.gettop(L);
+    return claimed < 0 ? 0 : claimed > top ? top : claimed;
+}
+
+/* Run by lua_pcall with one argument, the hook_call; decode starts on an empty stack and
+   what it pushed (as far as it says) are the results. */
+static int run_decode(lua_State *L)
+{
+    const hook_call *call = lua.touserdata(L, 1);
+    lua.settop(L, 0);
+    return clamp_results(L, call->decode(L, call->pData, call->utilid));
+}
+
+/* Run by lua_pcall with Lua's answer as its arguments and the hook_call on top; ret sees
+   the answer alone, as the whole stack (index 1 to gettop). */
+static int run_return(lua_State *L)
+{
+    const hook_call *call = lua.touserdata(L, -1);
+    lua.settop(L, -2);
+    return clamp_results(L, call->ret(L, call->pData, call->utilid, call->garbage));
+}
+
+/*
+ * decode(L, pData, utilid) under lua_pcall. LUA_OK: the values decode claims to have
+ * pushed (at most as many as it pushed) are on top of the stack, nothing else was added.
+ * DSS_HOOK_NOT_CALLED: no room on the stack, nothing happened. Otherwise Lua's error
+ * status, and the error object alone is on top.
+ */
+int dss_call_decode(lua_State *L, dss_decode_fn decode, void *pData, void *utilid)
+{
+    hook_call call = { decode, NULL, pData, utilid, 0 };
+    if (!lua.checkstack(L, 2))
+        return DSS_HOOK_NOT_CALLED;
+    lua.pushcclosure(L, run_decode, 0);
+    lua.pushlightuserdata(L, &call);
+    return lua.pcallk(L, 1, LUA_MULTRET, 0, 0, NULL);
+}
+
+/*
+ * ret(L, pData, utilid, garbage) under lua_pcall, with the whole stack (Lua's answer) as
+ * its arguments. LUA_OK: the stack holds only the values ret left for Lua.
+ * DSS_HOOK_NOT_CALLED: no room on the stack, nothing happened. Otherwise Lua's error
+ * status, and the stack holds only the error object.
+ */
+int dss_call_return(lua_State *L, dss_return_fn ret, void *pData, void *utilid, int garbage)
+{
+    hook_call call = { NULL, ret, pData, utilid, garbage };
+    int nargs = lua.gettop(L);
+    if (!lua.checkstack(L, 2))
+        return DSS_HOOK_NOT_CALLED;
+    lua.pushcclosure(L, run_return, 0);
+    lua.rotate(L, 1, 1);
+    lua.pushlightuserdata(L, &call);
+    return lua.pcallk(L, nargs + 1, LUA_MULTRET, 0, 0, NULL);
+}
