@@ -1,6 +1,6 @@
 namespace DarkSideSync;
 
-/// <summary>The status codes of the DSS C API 1v0, with the values of the spec.</summary>
+/// <summary>The status codes of the DSS C API, with the values of the spec (1v0, and those of 1v1 in use).</summary>
 public enum DssStatus
 {
     /// <summary>A warning: the delivery was queued, only the UDP notification failed.</summary>
@@ -18,6 +18,11 @@ public enum DssStatus
     UnknownLib = -107,
     /// <summary>The (state, library) pair is registered already; the existing registration is returned.</summary>
     AlreadyRegistered = -108,
+    /// <summary>
+    /// A blocking delivery refused because it would wait on the thread that has to answer it:
+    /// it was made from inside a hook (DSS API 1v1's code). Nothing was queued.
+    /// </summary>
+    WouldDeadlock = -111,
 }
 
 public static class DssStatusExtensions

@@ -129,6 +129,12 @@ internal static unsafe class DssCApi
             {
                 return (int)DssStatus.NoDecodeProvided;
             }
+            if (ret != 0 && HookGate.AnyHeldByCurrentThread)
+            {
+                // From inside a hook: the Lua thread (or the unregister) running it would have to
+                // answer this delivery, or would wait for the hook's gate, while it blocks here.
+                return (int)DssStatus.WouldDeadlock;
+            }
             var delivery = new NativeDelivery(
                 registration,
                 (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int>)decode,

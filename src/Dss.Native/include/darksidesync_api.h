@@ -55,8 +55,9 @@
  *  - Every decode and return callback must handle L == NULL: the delivery is being
  *    cancelled (the utility unregistered, or DSS stopped). Release what pData holds
  *    and touch no Lua state. DSS then releases a thread blocked in deliver().
- *  - Callbacks must not raise Lua errors (no luaL_check*, no lua_error): they run
- *    inside DSS, which cannot unwind.
+ *  - Callbacks must not raise Lua errors (no luaL_check*, no lua_error). DSS survives one
+ *    that does (it calls them under lua_pcall): that delivery ends, a blocked deliverer is
+ *    released, and poll() or args[1](...) raises the error to its Lua caller.
  *  - cancel is called when DSS stops for a Lua state (stop() from Lua, or the state
  *    closing). It may run on a thread that is not the Lua thread and must not touch
  *    the Lua state. It should stop the utility's deliveries and call unreg; a cancel
@@ -93,6 +94,7 @@ extern "C" {
 #define DSS_ERR_NO_GLOBALS          (-106) /* the Lua state has no DSS data */
 #define DSS_ERR_UNKNOWN_LIB         (-107) /* getutilid for a libid not registered with the state */
 #define DSS_ERR_ALREADY_REGISTERED  (-108) /* reg again for (state, libid): the existing utilid is returned */
+#define DSS_ERR_WOULD_DEADLOCK      (-111) /* a blocking deliver from inside a hook: never queued (API 1v1's code) */
 
 /* ---- callbacks a utility supplies --------------------------------------------- */
 
@@ -129,7 +131,9 @@ typedef void *(*dss_getutilid_fn)(lua_State *L, void *libid, int *errcode);
 /* deliver: any thread. ret == NULL: queues and returns at once. ret != NULL: blocks until
    decode returned 0, ret ran, or the delivery was cancelled. Returns the status of the
    hand-over: DSS_SUCCESS or the DSS_ERR_UDP_SEND_FAILED warning when queued (pData is
-   now DSS's until decode/ret sees it), an error code when refused (pData is still yours). */
+   now DSS's until decode/ret sees it), an error code when refused (pData is still yours).
+   A blocking deliver from inside a decode or return hook is refused with
+   DSS_ERR_WOULD_DEADLOCK: the thread running the hook would have to answer it. */
 typedef int (*dss_deliver_fn)(void *utilid, dss_decode_fn decode, dss_return_fn ret, void *pData);
 /* unreg: any thread. Cancels every outstanding delivery of the utility (decode/ret with
    L == NULL, in delivery order) before it returns DSS_SUCCESS. */
@@ -203,6 +207,7 @@ static inline const char *dss_statusname(int code)
     case DSS_ERR_NO_GLOBALS:         return "NO_GLOBALS";
     case DSS_ERR_UNKNOWN_LIB:        return "UNKNOWN_LIB";
     case DSS_ERR_ALREADY_REGISTERED: return "ALREADY_REGISTERED";
+    case DSS_ERR_WOULD_DEADLOCK:     return "WOULD_DEADLOCK";
     default:                         return "UNKNOWN_STATUS";
     }
 }
