@@ -21,65 +21,72 @@ internal sealed class HookGate
     private readonly Lock _lock = new();
 
     [ThreadStatic]
-    private static int t_held; // gates the current thread holds, any utility of any state, re-entries counted
-
-    [ThreadStatic]
-    private static Queue<Action>? t_deferred; // work that must wait until t_held is 0
-
-    [ThreadStatic]
-    private static bool t_runningDeferred; // the deferred work is running (it may take gates itself)
+    private static ThreadGates? t_gates; // the current thread's; one thread-static read per Enter (they cost in a shared library)
 
     /// <summary>True while the current thread runs a hook of any utility (or is otherwise inside a gate).</summary>
-    public static bool AnyHeldByCurrentThread => t_held > 0;
+    public static bool AnyHeldByCurrentThread => t_gates is { Held: > 0 };
 
     public bool IsHeldByCurrentThread => _lock.IsHeldByCurrentThread;
+
+    private static ThreadGates CurrentThread => t_gates ??= new ThreadGates();
 
     /// <summary>Enters the gate (re-entrant); dispose the scope to leave it. <c>using (gate.Enter()) { ... }</c></summary>
     public Scope Enter()
     {
         _lock.Enter();
-        t_held++;
-        return new Scope(this);
+        var gates = CurrentThread;
+        gates.Held++;
+        return new Scope(this, gates);
     }
 
     /// <summary>
     /// Runs <paramref name="action"/> now when the current thread holds no gate, otherwise as
-    /// soon as it leaves its last one (on this thread, before that Exit returns).
+    /// soon as it leaves its last one (on this thread, before that Exit returns). The action
+    /// must not throw.
     /// </summary>
     public static void WhenNoneHeld(Action action)
     {
-        if (t_held == 0)
+        var gates = CurrentThread;
+        if (gates.Held == 0)
         {
             action();
             return;
         }
-        (t_deferred ??= new Queue<Action>()).Enqueue(action);
+        (gates.Deferred ??= new Queue<Action>()).Enqueue(action);
     }
 
-    private void Exit()
+    private void Exit(ThreadGates gates)
     {
-        Debug.Assert(_lock.IsHeldByCurrentThread, "a gate is left only by the thread that entered it");
-        t_held--;
+        Debug.Assert(_lock.IsHeldByCurrentThread && gates == t_gates, "a gate is left only by the thread that entered it");
+        gates.Held--;
         _lock.Exit();
-        if (t_held == 0 && t_deferred is { Count: > 0 } && !t_runningDeferred)
+        if (gates.Held == 0 && gates.Deferred is { Count: > 0 } && !gates.RunningDeferred)
         {
-            RunDeferred(t_deferred);
+            gates.RunDeferred();
         }
     }
 
-    private static void RunDeferred(Queue<Action> deferred)
+    // What one thread holds, and what waits for it to hold nothing.
+    internal sealed class ThreadGates
     {
-        t_runningDeferred = true;
-        try
+        public int Held;                 // gates held, any utility of any state, re-entries counted
+        public Queue<Action>? Deferred;  // work that must wait until Held is 0
+        public bool RunningDeferred;     // the deferred work is running (it may take gates itself)
+
+        public void RunDeferred()
         {
-            while (deferred.TryDequeue(out var action))
+            RunningDeferred = true;
+            try
             {
-                action(); // never throws: deferred work is stop-DSS, which catches what it must
+                while (Deferred!.TryDequeue(out var action))
+                {
+                    action();
+                }
             }
-        }
-        finally
-        {
-            t_runningDeferred = false;
+            finally
+            {
+                RunningDeferred = false;
+            }
         }
     }
 
@@ -87,9 +94,14 @@ internal sealed class HookGate
     public readonly ref struct Scope
     {
         private readonly HookGate _gate;
+        private readonly ThreadGates _gates;
 
-        internal Scope(HookGate gate) => _gate = gate;
+        internal Scope(HookGate gate, ThreadGates gates)
+        {
+            _gate = gate;
+            _gates = gates;
+        }
 
-        public void Dispose() => _gate.Exit();
+        public void Dispose() => _gate.Exit(_gates);
     }
 }

@@ -16,9 +16,6 @@ internal static unsafe partial class HookCalls
 {
     public const string Library = "darksidesync_hooks";
 
-    /// <summary>Returned instead of a Lua status: no room on the Lua stack, the hook was not called.</summary>
-    public const int NotCalled = -1;
-
     /// <summary>
     /// Set (by the native module's runtime config) when Lua is the host process's own, bound
     /// at load time, rather than a library .NET loads (KeraLua's liblua54.so).
@@ -30,19 +27,19 @@ internal static unsafe partial class HookCalls
 
     /// <summary>
     /// decode(L, pData, utilid) under lua_pcall. <see cref="LuaNative.LUA_OK"/>: the values it
-    /// pushed are on top (as many as it claimed, at most what it pushed). <see cref="NotCalled"/>:
-    /// nothing happened. Any other status: the hook raised, and the error object alone is on top.
+    /// pushed are on top (as many as it claimed, at most what it pushed). Any other status: the
+    /// hook raised, and the error object alone is on top. Needs two free stack slots.
     /// </summary>
     [LibraryImport(Library)]
     public static partial int dss_call_decode(lua_State L, nint decode, nint pData, nint utilId);
 
     /// <summary>
-    /// ret(L, pData, utilid, garbage) under lua_pcall with the whole stack as its arguments.
-    /// <see cref="LuaNative.LUA_OK"/>: the stack holds only what ret left for Lua.
-    /// <see cref="NotCalled"/>: nothing happened. Any other status: the stack holds only the error object.
+    /// ret(L, pData, utilid, garbage) under lua_pcall with the whole stack (<paramref name="nargs"/>
+    /// values) as its arguments. <see cref="LuaNative.LUA_OK"/>: the stack holds only what ret
+    /// left for Lua. Any other status: the stack holds only the error object. Needs two free stack slots.
     /// </summary>
     [LibraryImport(Library)]
-    public static partial int dss_call_return(lua_State L, nint ret, nint pData, nint utilId, int garbage);
+    public static partial int dss_call_return(lua_State L, nint ret, nint pData, nint utilId, int garbage, int nargs);
 
     [LibraryImport(Library)]
     private static partial void dss_hooks_init(LuaFunctions* functions);
@@ -67,7 +64,6 @@ internal static unsafe partial class HookCalls
                 GetTop = NativeLibrary.GetExport(lua, "lua_gettop"),
                 SetTop = NativeLibrary.GetExport(lua, "lua_settop"),
                 ToUserdata = NativeLibrary.GetExport(lua, "lua_touserdata"),
-                CheckStack = NativeLibrary.GetExport(lua, "lua_checkstack"),
                 PushCClosure = NativeLibrary.GetExport(lua, "lua_pushcclosure"),
                 PushLightUserdata = NativeLibrary.GetExport(lua, "lua_pushlightuserdata"),
                 Rotate = NativeLibrary.GetExport(lua, "lua_rotate"),
@@ -85,7 +81,6 @@ internal static unsafe partial class HookCalls
         public nint GetTop;
         public nint SetTop;
         public nint ToUserdata;
-        public nint CheckStack;
         public nint PushCClosure;
         public nint PushLightUserdata;
         public nint Rotate;

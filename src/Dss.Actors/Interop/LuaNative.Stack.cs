@@ -19,6 +19,9 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Library), SuppressGCTransition]
     public static partial void lua_rotate(lua_State L, int idx, int n);
 
+    [LibraryImport(Library), SuppressGCTransition]
+    public static partial void lua_copy(lua_State L, int fromidx, int toidx);
+
     // No GC transition: growing the stack may only run an emergency collection, which in
     // Lua 5.4 never calls finalizers, so this never calls back into .NET.
     [LibraryImport(Library), SuppressGCTransition]
@@ -77,6 +80,12 @@ internal static unsafe partial class LuaNative
     public static partial void* lua_newuserdatauv(lua_State L, nuint size, int nuvalue);
 
     public static void lua_pop(lua_State L, int n) => lua_settop(L, -n - 1);
+
+    public static void lua_replace(lua_State L, int idx)
+    {
+        lua_copy(L, -1, idx);
+        lua_pop(L, 1);
+    }
 
     public static void lua_pushstring(lua_State L, ReadOnlySpan<byte> utf8)
     {

@@ -21,23 +21,17 @@
 typedef struct lua_State lua_State;
 typedef int (*lua_CFunction)(lua_State *L);
 
-#define LUA_OK 0
 #define LUA_MULTRET (-1)
-
-/* Returned instead of a Lua status when the Lua stack has no room for the call: the hook
-   was not called and nothing was pushed. */
-#define DSS_HOOK_NOT_CALLED (-1)
 
 typedef int (*dss_decode_fn)(lua_State *L, void *pData, void *utilid);
 typedef int (*dss_return_fn)(lua_State *L, void *pData, void *utilid, int garbage);
 
 /* The Lua functions these calls need; none of them raises (pushcclosure with no upvalues
-   and pushlightuserdata allocate nothing, checkstack reports failure by its result). */
+   and pushlightuserdata allocate nothing). */
 typedef struct dss_lua_functions {
     int (*gettop)(lua_State *L);
     void (*settop)(lua_State *L, int idx);
     void *(*touserdata)(lua_State *L, int idx);
-    int (*checkstack)(lua_State *L, int n);
     void (*pushcclosure)(lua_State *L, lua_CFunction fn, int n);
     void (*pushlightuserdata)(lua_State *L, void *p);
     void (*rotate)(lua_State *L, int idx, int n);
@@ -60,20 +54,20 @@ void dss_hooks_init(const dss_lua_functions *functions)
     lua = *functions;
 }
 
-/* What a hook says it pushed, bounded by what is there: a hook that lies is not believed. */
-static int clamp_results(lua_State *L, int claimed)
+/* What a hook says it pushed, bounded by the `available` values above its frame's own: a
+   hook that lies is not believed. */
+static int clamp_results(int claimed, int available)
 {
-    int top = lua.gettop(L);
-    return claimed < 0 ? 0 : claimed > top ? top : claimed;
+    return claimed < 0 ? 0 : claimed > available ? available : claimed;
 }
 
-/* Run by lua_pcall with one argument, the hook_call; decode starts on an empty stack and
-   what it pushed (as far as it says) are the results. */
+/* Run by lua_pcall with one argument, the hook_call at index 1; what decode pushed above
+   it (as far as it says) are the results. */
 static int run_decode(lua_State *L)
 {
     const hook_call *call = lua.touserdata(L, 1);
-    lua.settop(L, 0);
-    return clamp_results(L, call->decode(L, call->pData, call->utilid));
+    int claimed = call->decode(L, call->pData, call->utilid);
+    return clamp_results(claimed, lua.gettop(L) - 1);
 }
 
 /* Run by lua_pcall with Lua's answer as its arguments and the hook_call on top; ret sees
@@ -82,37 +76,34 @@ static int run_return(lua_State *L)
 {
     const hook_call *call = lua.touserdata(L, -1);
     lua.settop(L, -2);
-    return clamp_results(L, call->ret(L, call->pData, call->utilid, call->garbage));
+    int claimed = call->ret(L, call->pData, call->utilid, call->garbage);
+    return clamp_results(claimed, lua.gettop(L));
 }
 
 /*
+ * Both calls need two free slots on L's stack, which the caller guarantees (every Lua C
+ * function starts with LUA_MINSTACK, 20).
+ *
  * decode(L, pData, utilid) under lua_pcall. LUA_OK: the values decode claims to have
  * pushed (at most as many as it pushed) are on top of the stack, nothing else was added.
- * DSS_HOOK_NOT_CALLED: no room on the stack, nothing happened. Otherwise Lua's error
- * status, and the error object alone is on top.
+ * Otherwise Lua's error status, and the error object alone is on top.
  */
 int dss_call_decode(lua_State *L, dss_decode_fn decode, void *pData, void *utilid)
 {
     hook_call call = { decode, NULL, pData, utilid, 0 };
-    if (!lua.checkstack(L, 2))
-        return DSS_HOOK_NOT_CALLED;
     lua.pushcclosure(L, run_decode, 0);
     lua.pushlightuserdata(L, &call);
     return lua.pcallk(L, 1, LUA_MULTRET, 0, 0, NULL);
 }
 
 /*
- * ret(L, pData, utilid, garbage) under lua_pcall, with the whole stack (Lua's answer) as
- * its arguments. LUA_OK: the stack holds only the values ret left for Lua.
- * DSS_HOOK_NOT_CALLED: no room on the stack, nothing happened. Otherwise Lua's error
- * status, and the stack holds only the error object.
+ * ret(L, pData, utilid, garbage) under lua_pcall, with the whole stack (Lua's answer,
+ * `nargs` values) as its arguments. LUA_OK: the stack holds only the values ret left for
+ * Lua. Otherwise Lua's error status, and the stack holds only the error object.
  */
-int dss_call_return(lua_State *L, dss_return_fn ret, void *pData, void *utilid, int garbage)
+int dss_call_return(lua_State *L, dss_return_fn ret, void *pData, void *utilid, int garbage, int nargs)
 {
     hook_call call = { NULL, ret, pData, utilid, garbage };
-    int nargs = lua.gettop(L);
-    if (!lua.checkstack(L, 2))
-        return DSS_HOOK_NOT_CALLED;
     lua.pushcclosure(L, run_return, 0);
     lua.rotate(L, 1, 1);
     lua.pushlightuserdata(L, &call);

@@ -32,7 +32,7 @@ internal static class Poller
                     return 1;
                 }
             }
-            Collected collected;
+            int results;
             using (delivery.Owner.Gate.Enter())
             {
                 // Peeked, not taken: an unregister holding the gate still finds it in the queue.
@@ -42,36 +42,25 @@ internal static class Poller
                     continue; // cancelled while queued; already accounted for
                 }
                 mailbox.Claimed();
-                collected = Collect(L, delivery, waitingCallbackMetatable, closeWatchMetatable);
+                results = Collect(L, delivery, waitingCallbackMetatable, closeWatchMetatable);
             }
-            // Out of the gate: a stop-DSS that a hook or a finalizer asked for has run by now.
-            // The count is what is still queued as poll returns (a decode may have delivered).
-            switch (collected)
+            if (results == Raised)
             {
-                case Collected.Nothing:
-                    lua_pushinteger(L, mailbox.Count);
-                    return 1;
-                case Collected.CallbackAndArgs:
-                    lua_pushinteger(L, mailbox.Count);
-                    lua_rotate(L, -3, 1);
-                    return 3;
-                default:
-                    return RaiseOnReturn.ArrangeTop(L);
+                return RaiseOnReturn.ArrangeTop(L);
             }
+            if (!engine.IsRunning)
+            {
+                // A hook or a finalizer stopped DSS; the stop ran as the gate was left and
+                // cancelled what was queued, so the count pushed under the gate is stale.
+                lua_pushinteger(L, mailbox.Count);
+                lua_replace(L, -results - 1);
+            }
+            return results;
         }
     }
 
-    private enum Collected
-    {
-        /// <summary>The delivery ended without anything for Lua (decode pushed nothing, or threw).</summary>
-        Nothing,
-
-        /// <summary>The callback and the args table are on top.</summary>
-        CallbackAndArgs,
-
-        /// <summary>The decode hook raised a Lua error; the error object is on top.</summary>
-        Raised,
-    }
+    // Collect's result when the decode hook raised a Lua error (its error object is on top).
+    private const int Raised = -1;
 
     private static bool Rearmed(DssEngine engine, out Delivery delivery)
     {
@@ -80,7 +69,9 @@ internal static class Poller
     }
 
     // Owner's gate held, delivery in state Decoding; leaves it in a final state or AwaitingAnswer.
-    private static Collected Collect(lua_State L, Delivery delivery, int waitingCallbackMetatable, int closeWatchMetatable)
+    // Pushes poll's results (the count, and the callback and args if decode pushed any) and
+    // returns how many, or Raised. The count is taken last, so it includes what decode delivered.
+    private static int Collect(lua_State L, Delivery delivery, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var owner = delivery.Owner;
         int top = lua_gettop(L);
@@ -93,7 +84,7 @@ internal static class Poller
                 // error is not logged: poll raises it to the Lua code that called it.
                 delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled);
                 delivery.Release();
-                return Collected.Raised;
+                return Raised;
             }
             pushed = Math.Clamp(pushed, 0, lua_gettop(L) - top);
         }
@@ -112,7 +103,8 @@ internal static class Poller
             if (pushed == 0)
             {
                 lua_settop(L, top);
-                return Collected.Nothing;
+                lua_pushinteger(L, owner.Engine.Mailbox.Count);
+                return 1;
             }
         }
         else if (owner.TryAwaitAnswer(delivery))
@@ -130,13 +122,14 @@ internal static class Poller
 
         // The decoded values are the top `pushed` values: callback first, then its arguments.
         // Lua guarantees a C function 20 free slots (LUA_MINSTACK); below we use up to 6 more
-        // than decode did (callback, args, the waitingthread_callback, a close watch and its
-        // metatable, and poll's count once the gate is left).
+        // than decode did (count, callback, args, the waitingthread_callback, a close watch
+        // and its metatable).
         if (pushed > 14)
         {
             lua_checkstack(L, 6);
         }
         int first = lua_gettop(L) - pushed + 1;
+        lua_pushinteger(L, owner.Engine.Mailbox.Count);
         lua_pushvalue(L, first);
         bool waits = delivery.WaitsForAnswer;
         lua_createtable(L, pushed - 1 + (waits ? 1 : 0), 0);
@@ -152,6 +145,6 @@ internal static class Poller
             lua_pushvalue(L, i);
             lua_rawseti(L, -2, next++);
         }
-        return Collected.CallbackAndArgs;
+        return 3;
     }
 }

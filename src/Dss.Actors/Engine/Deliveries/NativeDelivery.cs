@@ -31,30 +31,19 @@ internal sealed unsafe class NativeDelivery : Delivery
     public override bool WaitsForAnswer => _return != null;
 
     // Through the C trampoline: a hook that raises a Lua error must not longjmp over this frame.
-    // With no room on the Lua stack (it holds a million values) the hook is called as cancelled
-    // instead, so it still sees its pData exactly once.
     public override bool TryDecode(lua_State L, out int pushed)
     {
         int top = lua_gettop(L);
         int status = HookCalls.dss_call_decode(L, (nint)_decode, _pData, Owner.UtilId);
-        if (status == HookCalls.NotCalled)
-        {
-            CancelQueued(CancelReason.DssStopped);
-        }
         pushed = lua_gettop(L) - top;
-        return status is LUA_OK or HookCalls.NotCalled;
+        return status == LUA_OK;
     }
 
     public override bool TryAnswer(lua_State L, bool garbage, out int results)
     {
-        int status = HookCalls.dss_call_return(L, (nint)_return, _pData, Owner.UtilId, garbage ? 1 : 0);
-        if (status == HookCalls.NotCalled)
-        {
-            CancelAnswer(CancelReason.DssStopped);
-            lua_settop(L, 0);
-        }
+        int status = HookCalls.dss_call_return(L, (nint)_return, _pData, Owner.UtilId, garbage ? 1 : 0, lua_gettop(L));
         results = lua_gettop(L);
-        return status is LUA_OK or HookCalls.NotCalled;
+        return status == LUA_OK;
     }
 
     public override void CancelQueued(CancelReason reason) => _decode(0, _pData, Owner.UtilId);
