@@ -39,9 +39,10 @@ local function default_error_handler(err)
 end
 
 -- Runs the callback of every queued delivery, oldest first, each under xpcall with
--- `errorhandler` (default: print the error and a traceback to stderr). Returns how many
--- callbacks ran; returns early when a callback stops DSS. With coalesced UDP wake-ups, call
--- this on every wake-up.
+-- `errorhandler` (default: print the error and a traceback to stderr). A utility's decode
+-- that raises an error (it must not, but DSS survives it) goes to the same handler, and
+-- draining goes on. Returns how many callbacks ran; returns early when a callback stops
+-- DSS. With coalesced UDP wake-ups, call this on every wake-up.
 function M.drain(errorhandler)
   if errorhandler ~= nil and type(errorhandler) ~= "function" then
     error("bad argument #1 to 'drain' (function expected, got " .. type(errorhandler) .. ")", 2)
@@ -50,13 +51,19 @@ function M.drain(errorhandler)
   if size == nil then error(message, 2) end
   errorhandler = errorhandler or default_error_handler
   local ran, stopped = 0, stops
-  while stops == stopped do
-    local count, callback, args = poll()
-    if count == -1 then break end
-    if callback ~= nil then
-      ran = ran + 1
-      xpcall(callback, errorhandler, unpack(args))
+  local function run()
+    while stops == stopped do
+      local count, callback, args = poll()
+      if count == -1 then return end
+      if callback ~= nil then
+        ran = ran + 1
+        xpcall(callback, errorhandler, unpack(args))
+      end
     end
+  end
+  -- One protected call for the whole loop, not one per item: only a raising decode ends it.
+  while not xpcall(run, errorhandler) do
+    if core_queuesize() == nil then break end -- DSS stopped meanwhile: nothing left to drain
   end
   return ran
 end
