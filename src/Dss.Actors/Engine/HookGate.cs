@@ -42,7 +42,8 @@ internal sealed class HookGate
     /// <summary>
     /// Runs <paramref name="action"/> now when the current thread holds no gate, otherwise as
     /// soon as it leaves its last one (on this thread, before that Exit returns). The action
-    /// must not throw.
+    /// must not throw. So whoever holds a gate finishes, before leaving it, whatever others
+    /// may be waiting for (an unregister marks itself complete inside its gate).
     /// </summary>
     public static void WhenNoneHeld(Action action)
     {

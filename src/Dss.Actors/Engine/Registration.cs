@@ -144,9 +144,11 @@ internal sealed class Registration
                     delivery.Release();
                 }
             }
+            // Done before the gate is left: work a hook deferred until then (a stop-DSS) may
+            // wait for whoever waits for this unregister.
+            Engine.Forget(this);
+            _unregistered.TrySetResult();
         }
-        Engine.Forget(this);
-        _unregistered.TrySetResult();
         return DssStatus.Success;
     }
 
