@@ -78,8 +78,9 @@ internal sealed class ScriptedItem
     private readonly ConcurrentQueue<Exception> _failures = new();
     private int _endings;
 
-    public ScriptedItem(CApiLog log, string name, bool blocking, Func<lua_State, int> onDecode, Func<lua_State, bool, int>? onRet = null)
+    public ScriptedItem(CApiLog log, string name, bool blocking, Func<lua_State, int> onDecode, Func<lua_State, bool, int>? onRet = null, Action? onCancelled = null)
     {
+        OnCancelled = onCancelled ?? (() => { });
         Log = log;
         Name = name;
         Blocking = blocking;
@@ -98,6 +99,9 @@ internal sealed class ScriptedItem
 
     public Func<lua_State, bool, int> OnRet { get; }
 
+    /// <summary>Runs inside decode(NULL) or ret(NULL), after the call was recorded.</summary>
+    public Action OnCancelled { get; }
+
     public nint PData { get; }
 
     public int Endings => Volatile.Read(ref _endings);
@@ -105,12 +109,25 @@ internal sealed class ScriptedItem
     /// <summary>Exceptions the scripts threw (recorded, never passed to DSS).</summary>
     public Exception[] Failures => [.. _failures];
 
+    private void Guarded(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            _failures.Enqueue(e);
+        }
+    }
+
     public unsafe int RunDecode(lua_State L, nint utilId)
     {
         if (L == 0)
         {
             Log.Record($"decode(NULL) {Name}");
             Interlocked.Increment(ref _endings);
+            Guarded(OnCancelled);
             return 0;
         }
         Log.Record($"decode {Name}");
@@ -141,6 +158,7 @@ internal sealed class ScriptedItem
         if (L == 0)
         {
             Log.Record($"ret(NULL) {Name}");
+            Guarded(OnCancelled);
             return 0;
         }
         Log.Record(garbage ? $"ret garbage {Name}" : $"ret {Name}");
