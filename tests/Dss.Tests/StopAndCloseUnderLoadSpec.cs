@@ -86,7 +86,7 @@ public sealed class StopAndCloseUnderLoadSpec : TestKit
 
         _producers.StopAndJoin(Patience);
         _producers.AssertEveryDeliveryEndedOnce(Context);
-        Assert.True(_producers.Ledger.Count > 0 && _producers.NativeCount > 0, Context);
+        Assert.True(_producers.ManagedCount > 0 && _producers.NativeCount > 0, Context);
     }
 
     [Fact]

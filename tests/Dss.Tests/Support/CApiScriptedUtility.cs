@@ -36,6 +36,9 @@ internal static unsafe class CApiScriptedUtility
         return utilId;
     }
 
+    /// <summary>Forgets a delivery that was checked (long runs): a later hook call for it then does nothing.</summary>
+    public static void Forget(ScriptedItem item) => Items.TryRemove(item.PData, out _);
+
     public static nint Add(ScriptedItem item)
     {
         var pData = (nint)Interlocked.Increment(ref _lastPData);
@@ -78,7 +81,7 @@ internal sealed class ScriptedItem
     private readonly ConcurrentQueue<Exception> _failures = new();
     private int _endings;
 
-    public ScriptedItem(CApiLog log, string name, bool blocking, Func<lua_State, int> onDecode, Func<lua_State, bool, int>? onRet = null, Action? onCancelled = null)
+    public ScriptedItem(CApiLog? log, string name, bool blocking, Func<lua_State, int> onDecode, Func<lua_State, bool, int>? onRet = null, Action? onCancelled = null)
     {
         OnCancelled = onCancelled ?? (() => { });
         Log = log;
@@ -89,7 +92,8 @@ internal sealed class ScriptedItem
         PData = CApiScriptedUtility.Add(this);
     }
 
-    public CApiLog Log { get; }
+    /// <summary>Where the hook calls are recorded; null: counted only (long runs).</summary>
+    public CApiLog? Log { get; }
 
     public string Name { get; }
 
@@ -125,12 +129,12 @@ internal sealed class ScriptedItem
     {
         if (L == 0)
         {
-            Log.Record($"decode(NULL) {Name}");
+            Log?.Record($"decode(NULL) {Name}");
             Interlocked.Increment(ref _endings);
             Guarded(OnCancelled);
             return 0;
         }
-        Log.Record($"decode {Name}");
+        Log?.Record($"decode {Name}");
         int top = KeraLua.Lua.FromIntPtr(L).GetTop();
         int result;
         try
@@ -157,11 +161,11 @@ internal sealed class ScriptedItem
         Interlocked.Increment(ref _endings);
         if (L == 0)
         {
-            Log.Record($"ret(NULL) {Name}");
+            Log?.Record($"ret(NULL) {Name}");
             Guarded(OnCancelled);
             return 0;
         }
-        Log.Record(garbage ? $"ret garbage {Name}" : $"ret {Name}");
+        Log?.Record(garbage ? $"ret garbage {Name}" : $"ret {Name}");
         try
         {
             return OnRet(L, garbage);

@@ -14,10 +14,14 @@ namespace DarkSideSync.Tests.Support;
 /// </remarks>
 public sealed class DeliveryLedger
 {
-    private readonly ConcurrentQueue<Entry> _entries = new();
+    private ConcurrentQueue<Entry> _entries = new();
+    private List<Entry> _settling = [];              // ended at the last Compact: checked and forgotten at the next
+    private readonly List<string> _violations = [];  // found by Compact
+    private readonly Totals _forgotten = new();      // what Compact checked and forgot
     private long _lastId;
 
-    public int Count => _entries.Count;
+    /// <summary>How many deliveries were booked.</summary>
+    public long Count => Interlocked.Read(ref _lastId);
 
     /// <summary>Any thread: a non-blocking delivery; returns the hand-over status.</summary>
     public DssStatus Tell(DssUtility utility)
@@ -70,24 +74,65 @@ public sealed class DeliveryLedger
     /// <summary>How many deliveries were accepted, refused, answered, cancelled.</summary>
     public string Summary()
     {
-        var all = _entries.ToArray();
-        return $"{all.Length} deliveries: {all.Count(e => e.Status.IsDelivered())} accepted, {all.Count(e => !e.Status.IsDelivered())} refused, "
-            + $"{all.Sum(e => e.Decodes)} decoded, {all.Sum(e => e.Answers)} answered, {all.Sum(e => e.Garbage)} collected, {all.Sum(e => e.Drops)} dropped";
+        var totals = new Totals();
+        totals.Add(_forgotten);
+        foreach (var e in _settling.Concat(_entries))
+        {
+            totals.Add(e);
+        }
+        return $"{Count} deliveries: {totals.Accepted} accepted, {totals.Refused} refused, "
+            + $"{totals.Decodes} decoded, {totals.Answers} answered, {totals.Garbage} collected, {totals.Drops} dropped";
+    }
+
+    /// <summary>
+    /// For long runs, on the only thread that books deliveries: checks and forgets those that
+    /// had ended already at the previous call (so a late, duplicated hook call still has time to show).
+    /// </summary>
+    public void Compact()
+    {
+        foreach (var e in _settling)
+        {
+            if (Check(e) is { } problem)
+            {
+                _violations.Add(Describe(e, problem));
+            }
+            _forgotten.Add(e);
+        }
+        _settling = [];
+        var entries = _entries;
+        _entries = new();
+        foreach (var e in entries)
+        {
+            if (HasEnded(e))
+            {
+                _settling.Add(e);
+            }
+            else
+            {
+                _entries.Enqueue(e);
+            }
+        }
     }
 
     /// <summary>The deliveries that broke the rules, described; empty when every one ended exactly once.</summary>
     public List<string> Violations()
     {
-        var violations = new List<string>();
-        foreach (var e in _entries)
+        var violations = new List<string>(_violations);
+        foreach (var e in _settling.Concat(_entries))
         {
             if (Check(e) is { } problem)
             {
-                violations.Add($"#{e.Id} ({(e.Blocking ? "blocking" : "non-blocking")}, {e.Status}): {problem} [decodes {e.Decodes}, answers {e.Answers}, garbage {e.Garbage}, drops {e.Drops}]");
+                violations.Add(Describe(e, problem));
             }
         }
         return violations;
     }
+
+    private static string Describe(Entry e, string problem) =>
+        $"#{e.Id} ({(e.Blocking ? "blocking" : "non-blocking")}, {e.Status}): {problem} [decodes {e.Decodes}, answers {e.Answers}, garbage {e.Garbage}, drops {e.Drops}]";
+
+    private static bool HasEnded(Entry e) =>
+        !e.Status.IsDelivered() || (e.Blocking ? e.Task!.IsCompleted : e.Decodes + e.Drops > 0);
 
     /// <summary>Fails with the first violations and <paramref name="context"/> (a seed, say).</summary>
     public void AssertEveryDeliveryEndedOnce(string context = "")
@@ -121,6 +166,37 @@ public sealed class DeliveryLedger
             DssDeliveryCanceledException { ReachedLua: false } => e.Decodes == 0 && e.Drops == 1 ? null : "cancelled before Lua got it, but hooks ran a wrong number of times",
             var other => $"failed with {other?.GetType().Name}: {other?.Message}",
         };
+    }
+
+    private sealed class Totals
+    {
+        public long Accepted, Refused, Decodes, Answers, Garbage, Drops;
+
+        public void Add(Entry e)
+        {
+            if (e.Status.IsDelivered())
+            {
+                Accepted++;
+            }
+            else
+            {
+                Refused++;
+            }
+            Decodes += e.Decodes;
+            Answers += e.Answers;
+            Garbage += e.Garbage;
+            Drops += e.Drops;
+        }
+
+        public void Add(Totals t)
+        {
+            Accepted += t.Accepted;
+            Refused += t.Refused;
+            Decodes += t.Decodes;
+            Answers += t.Answers;
+            Garbage += t.Garbage;
+            Drops += t.Drops;
+        }
     }
 
     private sealed class Entry(long id, bool blocking)
