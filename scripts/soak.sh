@@ -21,6 +21,6 @@ export DSS_SOAK_SEED=${DSS_SOAK_SEED:-$(( (RANDOM << 15 | RANDOM) % 2147483647 )
 echo "soak: DSS_SOAK_SECONDS=$DSS_SOAK_SECONDS DSS_SOAK_SEED=$DSS_SOAK_SEED (set DSS_SOAK_SEED to replay)"
 
 status=0
-dotnet test DarkSideSync.sln --filter Category=Soak --logger "console;verbosity=normal" "$@" || status=$?
+dotnet test DarkSideSync.sln --filter Category=Soak --logger "console;verbosity=detailed" "$@" || status=$?
 echo "soak: seed used: DSS_SOAK_SEED=$DSS_SOAK_SEED (DSS_SOAK_SECONDS=$DSS_SOAK_SECONDS)"
 exit $status

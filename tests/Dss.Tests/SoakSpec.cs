@@ -33,7 +33,7 @@ public sealed class SoakSpec : TestKit
     private readonly ITestOutputHelper _output;
 
     public SoakSpec(ITestOutputHelper output)
-        : base(output: output) => _output = output;
+        : base() => _output = output;
 
     [Fact]
     public void A_seeded_mix_over_three_states_ends_every_delivery_once_and_returns_to_its_resource_baseline()
