@@ -379,6 +379,28 @@ public sealed class MisbehavingHookSpec : TestKit
         await Assert.ThrowsAsync<DssDeliveryCanceledException>(() => waiting.WaitAsync(Patience));
     }
 
+    [Fact]
+    public async Task A_dropped_hook_on_the_lua_thread_that_runs_darksidesync_stop_completes_without_waiting_for_stop_timeout()
+    {
+        var dropper = Register("dropper");
+        var bystander = Register("bystander");
+        var waiting = bystander.Ask(1);
+        bool? stopRaised = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // Unregister on the Lua thread, so the dropped hook runs there and may run Lua.
+        _lua.Call(h =>
+        {
+            dropper.Utility.Deliver(0, static (_, _) => 0, (_, _) => stopRaised = Lua.FromIntPtr(h.State).DoString("darksidesync.stop()"));
+            dropper.Utility.Unregister();
+        }, Prompt, "Unregister whose dropped hook runs darksidesync.stop()");
+
+        Assert.True(clock.Elapsed < Prompt, $"took {clock.Elapsed}");
+        Assert.False(stopRaised);
+        AssertStopDssIsOver(bystander);
+        await Assert.ThrowsAsync<DssDeliveryCanceledException>(() => waiting.WaitAsync(Patience));
+    }
+
     // ---- helpers ----
 
     private TestUtility Register(string name) => _lua.Call(h => TestUtility.Register(h, name));
