@@ -42,16 +42,16 @@ public sealed class DeliveryConcurrencySpec : TestKit
             end
             """);
 
-        var threads = Enumerable.Range(0, producers).Select(p => new Thread(() =>
+        var threads = new RawThreads();
+        threads.Start(producers, "producer", p =>
         {
             for (int seq = 0; seq < perProducer; seq++)
             {
                 Assert.Equal(DssStatus.Success, utility.Deliver(p * 1_000_000L + seq));
             }
-        })).ToList();
-        threads.ForEach(t => t.Start());
+        });
         _host.Run($"run({producers * perProducer})");
-        threads.ForEach(t => t.Join());
+        threads.Join(Patience);
 
         Assert.Equal(producers * perProducer, _host.Integer("seen"));
         Assert.Equal(0, _host.Integer("disorder"));
@@ -106,7 +106,8 @@ public sealed class DeliveryConcurrencySpec : TestKit
         var refused = 0;
         _host.Run("function on_item(answer, x) answer(x) end");
 
-        var producers = Enumerable.Range(0, 4).Select(p => new Thread(() =>
+        var producers = new RawThreads();
+        producers.Start(4, "producer", p =>
         {
             // Each producer delivers until DSS refuses it: the last delivery races with unregister.
             for (long i = 0; ; i++)
@@ -135,8 +136,7 @@ public sealed class DeliveryConcurrencySpec : TestKit
                     Thread.Yield();
                 }
             }
-        })).ToList();
-        producers.ForEach(t => t.Start());
+        });
 
         var unregistering = Task.Run(() =>
         {
@@ -151,7 +151,7 @@ public sealed class DeliveryConcurrencySpec : TestKit
             _host.Run("for i = 1, 50 do local n, cb, args = darksidesync.poll() if cb then cb(table.unpack(args)) end end");
         }
         await unregistering.WaitAsync(Patience);
-        producers.ForEach(t => t.Join());
+        producers.Join(Patience);
         _host.Run("while darksidesync.poll() ~= -1 do end");
 
         Assert.Equal(0, decodedAfterUnregister);
@@ -163,7 +163,7 @@ public sealed class DeliveryConcurrencySpec : TestKit
     }
 
     [Fact]
-    public async Task Closing_the_lua_state_releases_every_blocked_producer_within_100_ms()
+    public async Task Closing_the_lua_state_releases_every_blocked_producer_within_a_second()
     {
         var utility = TestUtility.Register(_host, "closing");
         _host.Run("function on_item(answer, x) held = held or {} held[#held + 1] = answer end");
@@ -175,7 +175,8 @@ public sealed class DeliveryConcurrencySpec : TestKit
         await Task.WhenAll(requests.Select(r => r.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(Patience);
         stopwatch.Stop();
 
-        Assert.True(stopwatch.ElapsedMilliseconds < 100, $"released after {stopwatch.ElapsedMilliseconds} ms");
+        // Releasing takes a few ms; a second is 10x room on a noisy machine, far below any DSS timeout.
+        Assert.True(stopwatch.ElapsedMilliseconds < 1000, $"released after {stopwatch.ElapsedMilliseconds} ms");
         // Stop-DSS runs before lua_close collects the callbacks Lua held: all eight are cancelled.
         var cancelled = requests.Select(r => Assert.IsType<DssDeliveryCanceledException>(r.Exception!.InnerException)).ToArray();
         Assert.Equal([true, true, true, false, false, false, false, false], cancelled.Select(c => c.ReachedLua));
@@ -234,26 +235,11 @@ public sealed class DeliveryConcurrencySpec : TestKit
     }
 
     // Producers on threads of their own, as a utility's worker threads are: a busy thread pool
-    // (tests run in parallel) must not decide when they run.
+    // (tests run in parallel) must not decide when they run. Their failures fail the test.
     private static Task Producers(int count, Action<int> produce)
     {
-        var threads = Enumerable.Range(0, count).Select(p =>
-        {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            new Thread(() =>
-            {
-                try
-                {
-                    produce(p);
-                    done.SetResult();
-                }
-                catch (Exception e)
-                {
-                    done.SetException(e);
-                }
-            }) { IsBackground = true }.Start();
-            return done.Task;
-        });
-        return Task.WhenAll(threads.ToArray());
+        var threads = new RawThreads();
+        threads.Start(count, "producer", produce);
+        return Task.Factory.StartNew(() => threads.Join(Patience), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 }

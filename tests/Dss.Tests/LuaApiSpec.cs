@@ -133,14 +133,14 @@ public sealed class LuaApiSpec : TestKit
     public void Wait_wakes_up_when_another_thread_delivers()
     {
         var utility = TestUtility.Register(_host, "waker");
-        var producer = new Thread(() =>
+        var threads = new RawThreads();
+        threads.Start("producer", () =>
         {
             Thread.Sleep(100);
-            utility.Deliver(1);
+            Assert.Equal(DssStatus.Success, utility.Deliver(1));
         });
-        producer.Start();
         Assert.Equal(1, _host.Integer("darksidesync.wait(30)"));
-        producer.Join();
+        threads.Join(TimeSpan.FromSeconds(10));
     }
 
     [Fact]

@@ -136,7 +136,8 @@ public sealed class CoalescedUdpNotificationSpec : TestKit
     {
         const int Producers = 4, PerProducer = 12_500, Total = Producers * PerProducer, Burst = 100;
         int refused = 0;
-        var producers = Enumerable.Range(0, Producers).Select(p => new Thread(() =>
+        var producers = new RawThreads();
+        producers.Start(Producers, "producer", p =>
         {
             for (int i = p * PerProducer + 1; i <= (p + 1) * PerProducer; i++)
             {
@@ -149,8 +150,7 @@ public sealed class CoalescedUdpNotificationSpec : TestKit
                     Thread.Sleep(1); // let the queue run empty now and then, so wake-ups re-arm and race with deliveries
                 }
             }
-        }) { IsBackground = true }).ToList();
-        producers.ForEach(t => t.Start());
+        });
 
         // The Lua thread: sleep in the socket until a wake-up, then drain everything.
         long handled = 0, datagrams = 0;
@@ -162,7 +162,7 @@ public sealed class CoalescedUdpNotificationSpec : TestKit
             handled += _host.Integer("darksidesync.drain()");
         }
 
-        Assert.All(producers, t => Assert.True(t.Join(Patience)));
+        producers.Join(Patience);
         Assert.Equal(0, refused);
         Assert.Equal(Total, handled);
         Assert.Equal(0, _host.Integer($"(function() local bad = 0 for i = 1, {Total} do if seen[i] ~= 1 then bad = bad + 1 end end return bad end)()"));

@@ -10,10 +10,21 @@ internal sealed class CApiProducer
 {
     private readonly Thread _thread;
     private int _status;
+    private Exception? _failure; // what the thread threw; rethrown on the test thread by Join
 
     private CApiProducer(string name, Func<CApiProducer, int> deliver)
     {
-        _thread = new Thread(() => Volatile.Write(ref _status, deliver(this))) { IsBackground = true, Name = "C producer " + name };
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                Volatile.Write(ref _status, deliver(this));
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+            }
+        }) { IsBackground = true, Name = "C producer " + name };
         _thread.Start();
     }
 
@@ -45,6 +56,14 @@ internal sealed class CApiProducer
 
     public CApiItem? Refused { get; private set; }
 
-    /// <summary>True when the thread's deliver calls returned within <paramref name="timeout"/>.</summary>
-    public bool Join(TimeSpan timeout) => _thread.Join(timeout);
+    /// <summary>True when the thread's deliver calls returned within <paramref name="timeout"/>; rethrows what the thread threw.</summary>
+    public bool Join(TimeSpan timeout)
+    {
+        bool ended = _thread.Join(timeout);
+        if (_failure is { } failure)
+        {
+            throw new InvalidOperationException($"The producer thread {_thread.Name} failed: {failure.Message}", failure);
+        }
+        return ended;
+    }
 }

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace DarkSideSync.Tests.Support;
+
+/// <summary>
+/// A real C utility's hooks, compiled by gcc when first needed: decode and ret functions that
+/// raise Lua errors with <c>luaL_error</c>, a decode that pushes <c>on_item(pData)</c>, a quiet
+/// ret, and counters of every call. Linked against KeraLua's own <c>liblua54.so</c> (next to
+/// the test assembly) with Debian's Lua 5.4 headers, which match its ABI.
+/// </summary>
+internal sealed unsafe class RaisingCHooks
+{
+    /// <summary>Counter indices of <c>hooks_count</c>.</summary>
+    public const int Decodes = 0, NullDecodes = 1, Rets = 2, NullRets = 3, GarbageRets = 4, Pushes = 5;
+
+    private const string Source = """
+        #include <stdatomic.h>
+        #include <stdint.h>
+        #include <lua.h>
+        #include <lauxlib.h>
+
+        static atomic_int counts[6]; /* decodes, decode(NULL)s, rets, ret(NULL)s, garbage rets, pushing decodes */
+
+        int hooks_count(int which) { return atomic_load(&counts[which]); }
+
+        int raising_decode(lua_State *L, void *pData, void *utilid) {
+          (void)utilid;
+          if (L == NULL) { atomic_fetch_add(&counts[1], 1); return 0; }
+          atomic_fetch_add(&counts[0], 1);
+          return luaL_error(L, "decode raised %d", (int)(intptr_t)pData);
+        }
+
+        int pushing_decode(lua_State *L, void *pData, void *utilid) {
+          (void)utilid;
+          if (L == NULL) { atomic_fetch_add(&counts[1], 1); return 0; }
+          atomic_fetch_add(&counts[5], 1);
+          lua_getglobal(L, "on_item");
+          lua_pushinteger(L, (lua_Integer)(intptr_t)pData);
+          return 2;
+        }
+
+        int raising_ret(lua_State *L, void *pData, void *utilid, int garbage) {
+          (void)utilid;
+          if (L == NULL) { atomic_fetch_add(&counts[3], 1); return 0; }
+          atomic_fetch_add(&counts[garbage ? 4 : 2], 1);
+          return luaL_error(L, "ret raised %d", (int)(intptr_t)pData);
+        }
+
+        int quiet_ret(lua_State *L, void *pData, void *utilid, int garbage) {
+          (void)pData; (void)utilid;
+          if (L == NULL) { atomic_fetch_add(&counts[3], 1); return 0; }
+          atomic_fetch_add(&counts[garbage ? 4 : 2], 1);
+          return 0;
+        }
+        """;
+
+    private static readonly Lazy<RaisingCHooks> Instance = new(Build);
+
+    private readonly delegate* unmanaged[Cdecl]<int, int> _count;
+
+    private RaisingCHooks(nint library)
+    {
+        RaisingDecode = NativeLibrary.GetExport(library, "raising_decode");
+        PushingDecode = NativeLibrary.GetExport(library, "pushing_decode");
+        RaisingRet = NativeLibrary.GetExport(library, "raising_ret");
+        QuietRet = NativeLibrary.GetExport(library, "quiet_ret");
+        _count = (delegate* unmanaged[Cdecl]<int, int>)NativeLibrary.GetExport(library, "hooks_count");
+    }
+
+    public static RaisingCHooks Load() => Instance.Value;
+
+    public nint RaisingDecode { get; }
+
+    public nint PushingDecode { get; }
+
+    public nint RaisingRet { get; }
+
+    public nint QuietRet { get; }
+
+    public int Count(int which) => _count(which);
+
+    private static RaisingCHooks Build()
+    {
+        string luaDirectory = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
+        if (!File.Exists(Path.Combine(luaDirectory, "liblua54.so")))
+        {
+            throw new InvalidOperationException($"KeraLua's liblua54.so is not in {luaDirectory}.");
+        }
+        string directory = Directory.CreateTempSubdirectory("dss-raising-hooks-").FullName;
+        string source = Path.Combine(directory, "raising_hooks.c");
+        string library = Path.Combine(directory, "libraising_hooks.so");
+        File.WriteAllText(source, Source);
+        var gcc = Process.Start(new ProcessStartInfo("gcc")
+        {
+            ArgumentList =
+            {
+                "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I/usr/include/lua5.4",
+                "-o", library, source, "-L" + luaDirectory, "-l:liblua54.so", "-Wl,-rpath," + luaDirectory,
+            },
+            RedirectStandardError = true,
+        })!;
+        string errors = gcc.StandardError.ReadToEnd();
+        if (!gcc.WaitForExit(TimeSpan.FromMinutes(1)) || gcc.ExitCode != 0)
+        {
+            throw new InvalidOperationException("gcc failed to build the raising hooks (is gcc installed? scripts/install-prerequisites.sh):\n" + errors);
+        }
+        return new RaisingCHooks(NativeLibrary.Load(library));
+    }
+}
+
+/// <summary>
+/// A fact that runs only inside the child process a parent test starts (<see cref="ChildTestRun"/>):
+/// elsewhere xunit reports it as skipped. For tests that may take the whole process down.
+/// </summary>
+public sealed class ChildProcessFactAttribute : FactAttribute
+{
+    public ChildProcessFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable(ChildTestRun.Variable) != "1")
+        {
+            Skip = "runs in a child process, started by its parent test (RaisingCHookSpec)";
+        }
+    }
+}
+
+/// <summary>Runs one test of this assembly in a child <c>dotnet test</c> process, so a crash there fails only the parent test.</summary>
+public static class ChildTestRun
+{
+    public const string Variable = "DSS_CHILD_TEST";
+
+    /// <summary>Runs the test named <paramref name="fullyQualifiedName"/>; returns (passed, the child's output).</summary>
+    public static (bool Passed, string Output) Run(string fullyQualifiedName, TimeSpan within)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            ArgumentList =
+            {
+                "test", typeof(ChildTestRun).Assembly.Location,
+                "--filter", "FullyQualifiedName=" + fullyQualifiedName,
+                "--logger", "console;verbosity=normal",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment[Variable] = "1";
+        using var child = Process.Start(start)!;
+        var output = child.StandardOutput.ReadToEndAsync();
+        var errors = child.StandardError.ReadToEndAsync();
+        if (!child.WaitForExit(within))
+        {
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+            return (false, $"the child test run did not end within {within.TotalSeconds} s\n" + output.Result + errors.Result);
+        }
+        string text = output.Result + errors.Result;
+        bool passed = child.ExitCode == 0
+            && System.Text.RegularExpressions.Regex.IsMatch(text, @"Passed:\s+1\b")
+            && System.Text.RegularExpressions.Regex.IsMatch(text, @"Failed:\s+0\b");
+        return (passed, text);
+    }
+}
