@@ -6,45 +6,14 @@ namespace DarkSideSync.Tests;
 
 /// <summary>
 /// C decode and ret hooks that raise Lua errors (<c>luaL_error</c>) in the KeraLua host (issue 7,
-/// item 3): the error reaches Lua's caller, that delivery ends there (its deliverer released,
-/// no later decode(NULL)/ret(NULL)), and the utility keeps working. Each case runs in a child
-/// process (<see cref="RaisingCHookCases"/>): without the engine's C trampoline the raise
-/// longjmps through .NET frames, which may take the process down.
+/// defect 3): the error reaches Lua's caller, that delivery ends there (its deliverer released,
+/// no later decode(NULL)/ret(NULL)), and the utility keeps working. The engine calls C hooks
+/// through its C trampoline under lua_pcall, so the raise never crosses a .NET frame and the
+/// cases run in the test process itself.
 /// </summary>
-public sealed class RaisingCHookSpec
+public sealed unsafe class RaisingCHookSpec : TestKit
 {
-    private static readonly TimeSpan ChildLimit = TimeSpan.FromMinutes(2);
-
-    [Fact]
-    public void A_raising_decode_makes_poll_raise_its_error_and_releases_the_deliverer() =>
-        RunCase(nameof(RaisingCHookCases.A_raising_decode_makes_poll_raise_its_error_and_releases_the_deliverer));
-
-    [Fact]
-    public void After_a_raising_decode_the_utility_keeps_working_and_stop_completes() =>
-        RunCase(nameof(RaisingCHookCases.After_a_raising_decode_the_utility_keeps_working_and_stop_completes));
-
-    [Fact]
-    public void A_raising_ret_makes_the_waitingthread_callback_raise_its_error_and_releases_the_deliverer() =>
-        RunCase(nameof(RaisingCHookCases.A_raising_ret_makes_the_waitingthread_callback_raise_its_error_and_releases_the_deliverer));
-
-    [Fact]
-    public void A_raising_ret_run_by_gc_is_swallowed_and_releases_the_deliverer() =>
-        RunCase(nameof(RaisingCHookCases.A_raising_ret_run_by_gc_is_swallowed_and_releases_the_deliverer));
-
-    private static void RunCase(string name)
-    {
-        var (passed, output) = ChildTestRun.Run($"{typeof(RaisingCHookCases).FullName}.{name}", ChildLimit);
-        Assert.True(passed, "The case failed in its child process:\n" + Tail(output, 60));
-    }
-
-    private static string Tail(string text, int lines) =>
-        string.Join('\n', text.Split('\n').TakeLast(lines));
-}
-
-/// <summary>The cases of <see cref="RaisingCHookSpec"/>; each runs only in its child process.</summary>
-public sealed unsafe class RaisingCHookCases : TestKit
-{
-    // Each of these takes milliseconds once it works; short, so that a hang fails fast in the child.
+    // Each of these takes milliseconds; a hang fails the case after this long.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
     private const int Success = (int)DssStatus.Success;
 
@@ -54,12 +23,13 @@ public sealed unsafe class RaisingCHookCases : TestKit
     private readonly RawThreads _threads = new();
     private readonly nint _utilId;
 
-    public RaisingCHookCases()
+    public RaisingCHookSpec()
     {
         _lua = new LuaThread(Sys);
         _lua.Run("got = {} function on_item(...) got[#got + 1] = table.pack(...) end");
         _api = _lua.Call(h => CApi.FromRegistry(h.Lua))!;
         _hooks = RaisingCHooks.Load();
+        _hooks.ResetCounts(); // the library is loaded once; its counters count for this case only
         _utilId = _lua.Call(h => _api.Reg(h.State, CApiTestUtility.NewLibId(), new CApiLog(), "raising", out _));
     }
 
@@ -72,7 +42,7 @@ public sealed unsafe class RaisingCHookCases : TestKit
         base.Dispose(disposing);
     }
 
-    [ChildProcessFact]
+    [Fact]
     public void A_raising_decode_makes_poll_raise_its_error_and_releases_the_deliverer()
     {
         var status = DeliverBlocking(_hooks.RaisingDecode, _hooks.QuietRet, 1);
@@ -88,7 +58,7 @@ public sealed unsafe class RaisingCHookCases : TestKit
         Assert.Equal(0, _hooks.Count(RaisingCHooks.NullDecodes) + _hooks.Count(RaisingCHooks.NullRets) + _hooks.Count(RaisingCHooks.Rets));
     }
 
-    [ChildProcessFact]
+    [Fact]
     public void After_a_raising_decode_the_utility_keeps_working_and_stop_completes()
     {
         Assert.Equal(Success, _api.DeliverRaw(_utilId, _hooks.RaisingDecode, 0, 1));
@@ -103,7 +73,7 @@ public sealed unsafe class RaisingCHookCases : TestKit
         Assert.Equal(1, _hooks.Count(RaisingCHooks.NullDecodes)); // item 3, cancelled by stop; nothing for item 1
     }
 
-    [ChildProcessFact]
+    [Fact]
     public void A_raising_ret_makes_the_waitingthread_callback_raise_its_error_and_releases_the_deliverer()
     {
         var status = DeliverBlocking(_hooks.PushingDecode, _hooks.RaisingRet, 3);
@@ -120,7 +90,7 @@ public sealed unsafe class RaisingCHookCases : TestKit
         Assert.Equal(0, _hooks.Count(RaisingCHooks.NullRets) + _hooks.Count(RaisingCHooks.GarbageRets));
     }
 
-    [ChildProcessFact]
+    [Fact]
     public void A_raising_ret_run_by_gc_is_swallowed_and_releases_the_deliverer()
     {
         var status = DeliverBlocking(_hooks.PushingDecode, _hooks.RaisingRet, 4);

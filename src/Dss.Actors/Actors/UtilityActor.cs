@@ -40,7 +40,8 @@ public static class UtilityActor
     public sealed record Answered(object? Value);
 
     /// <summary>From the supervisor during stop-DSS: run the utility's cancel hook, then make sure it is unregistered.</summary>
-    internal sealed record Cancel : ICommand
+    /// <remarks>Arrives after the actor stopped when its utility unregistered meanwhile: not worth a dead-letter log line.</remarks>
+    internal sealed record Cancel : ICommand, IDeadLetterSuppression
     {
         public static readonly Cancel Instance = new();
 

@@ -23,6 +23,7 @@ internal sealed unsafe class RaisingCHooks
         static atomic_int counts[6]; /* decodes, decode(NULL)s, rets, ret(NULL)s, garbage rets, pushing decodes */
 
         int hooks_count(int which) { return atomic_load(&counts[which]); }
+        void hooks_reset(void) { for (int i = 0; i < 6; i++) atomic_store(&counts[i], 0); }
 
         int raising_decode(lua_State *L, void *pData, void *utilid) {
           (void)utilid;
@@ -58,6 +59,7 @@ internal sealed unsafe class RaisingCHooks
     private static readonly Lazy<RaisingCHooks> Instance = new(Build);
 
     private readonly delegate* unmanaged[Cdecl]<int, int> _count;
+    private readonly delegate* unmanaged[Cdecl]<void> _reset;
 
     private RaisingCHooks(nint library)
     {
@@ -66,6 +68,7 @@ internal sealed unsafe class RaisingCHooks
         RaisingRet = NativeLibrary.GetExport(library, "raising_ret");
         QuietRet = NativeLibrary.GetExport(library, "quiet_ret");
         _count = (delegate* unmanaged[Cdecl]<int, int>)NativeLibrary.GetExport(library, "hooks_count");
+        _reset = (delegate* unmanaged[Cdecl]<void>)NativeLibrary.GetExport(library, "hooks_reset");
     }
 
     public static RaisingCHooks Load() => Instance.Value;
@@ -79,6 +82,8 @@ internal sealed unsafe class RaisingCHooks
     public nint QuietRet { get; }
 
     public int Count(int which) => _count(which);
+
+    public void ResetCounts() => _reset();
 
     private static RaisingCHooks Build()
     {
@@ -106,58 +111,5 @@ internal sealed unsafe class RaisingCHooks
             throw new InvalidOperationException("gcc failed to build the raising hooks (is gcc installed? scripts/install-prerequisites.sh):\n" + errors);
         }
         return new RaisingCHooks(NativeLibrary.Load(library));
-    }
-}
-
-/// <summary>
-/// A fact that runs only inside the child process a parent test starts (<see cref="ChildTestRun"/>):
-/// elsewhere xunit reports it as skipped. For tests that may take the whole process down.
-/// </summary>
-public sealed class ChildProcessFactAttribute : FactAttribute
-{
-    public ChildProcessFactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable(ChildTestRun.Variable) != "1")
-        {
-            Skip = "runs in a child process, started by its parent test (RaisingCHookSpec)";
-        }
-    }
-}
-
-/// <summary>Runs one test of this assembly in a child <c>dotnet test</c> process, so a crash there fails only the parent test.</summary>
-public static class ChildTestRun
-{
-    public const string Variable = "DSS_CHILD_TEST";
-
-    /// <summary>Runs the test named <paramref name="fullyQualifiedName"/>; returns (passed, the child's output).</summary>
-    public static (bool Passed, string Output) Run(string fullyQualifiedName, TimeSpan within)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            ArgumentList =
-            {
-                "test", typeof(ChildTestRun).Assembly.Location,
-                "--filter", "FullyQualifiedName=" + fullyQualifiedName,
-                "--logger", "console;verbosity=normal",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment[Variable] = "1";
-        using var child = Process.Start(start)!;
-        var output = child.StandardOutput.ReadToEndAsync();
-        var errors = child.StandardError.ReadToEndAsync();
-        if (!child.WaitForExit(within))
-        {
-            child.Kill(entireProcessTree: true);
-            child.WaitForExit();
-            return (false, $"the child test run did not end within {within.TotalSeconds} s\n" + output.Result + errors.Result);
-        }
-        string text = output.Result + errors.Result;
-        bool passed = child.ExitCode == 0
-            && System.Text.RegularExpressions.Regex.IsMatch(text, @"Passed:\s+1\b")
-            && System.Text.RegularExpressions.Regex.IsMatch(text, @"Failed:\s+0\b");
-        return (passed, text);
     }
 }
