@@ -27,7 +27,10 @@
  *   u:produce{ threads, items, blocking, mode, retmode, n, pace_us }  -- pthreads
  *   u:race()                            -- a pthread that calls unreg once a "race" hook runs
  *   u:unregmany(k)                      -- k pthreads calling unreg at once (a barrier)
- *   u:fuzz(seed, threads, steps, stale) -- pthreads making seeded random C ABI calls
+ *   u:fuzz(seed, threads, steps, stale [, pace_us [, valid_unreg]])
+ *                                       -- pthreads making seeded random C ABI calls; now and
+ *                                       -- then one unregs the valid utilid unless valid_unreg
+ *                                       -- is false
  *   u:unregister()  u:join()  u:running()  u:utilid()  u:stats()  u:check()  u:close()
  *   fu.apireg()  fu.apigetutilid([u])  fu.headerreg()  fu.nocancel()  fu.freshstate()
  *
@@ -136,6 +139,13 @@ static long counted(utility *u, int c) { return __atomic_load_n(&u->counters[c],
 static void sleep_ms(long ms)
 {
     struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+static void sleep_us(long us)
+{
+    struct timespec t = { us / 1000000, (us % 1000000) * 1000L };
     while (nanosleep(&t, &t) != 0 && errno == EINTR) {
     }
 }
@@ -443,6 +453,7 @@ typedef struct job {
     unsigned seed;
     int steps;
     void *stale;
+    int valid_unreg;
 } job;
 
 static void *producer_main(void *arg)
@@ -455,7 +466,7 @@ static void *producer_main(void *arg)
         if (it == NULL || !dss_delivered(deliver_item(u, it, u->utilid)))
             break;
         if (j.pace_us > 0)
-            sleep_ms(j.pace_us / 1000 > 0 ? j.pace_us / 1000 : 1);
+            sleep_us(j.pace_us);
     }
     __atomic_fetch_sub(&u->running, 1, __ATOMIC_ACQ_REL);
     return NULL;
@@ -506,8 +517,10 @@ static void *fuzz_main(void *arg)
         void *bogus = (void *)(uintptr_t)(((uint64_t)next_random(&s) << 24) | 0x10000000000ull);
         count(u, C_FUZZ_CALLS);
         int op = (int)(r % 11);
-        if (op == 10 && r % 997 != 0)
-            op = 0; /* unreg of the valid utilid: rare */
+        if (op == 10 && (r % 997 != 0 || !j.valid_unreg))
+            op = 0; /* unreg of the valid utilid: rare, or never */
+        if (j.pace_us > 0)
+            sleep_us(j.pace_us);
         item *it = NULL;
         int rc;
         switch (op) {
@@ -763,12 +776,16 @@ static int l_fuzz(lua_State *L)
     int threads = (int)luaL_checkinteger(L, 3);
     int steps = (int)luaL_checkinteger(L, 4);
     void *stale = lua_touserdata(L, 5);
+    int pace_us = (int)luaL_optinteger(L, 6, 0);
+    int valid_unreg = lua_isnoneornil(L, 7) || lua_toboolean(L, 7);
     for (int t = 1; t <= threads; t++) {
         job *j = new_job(L, u);
         j->thread = t;
         j->seed = seed;
         j->steps = steps;
         j->stale = stale;
+        j->pace_us = pace_us;
+        j->valid_unreg = valid_unreg;
         start_thread(L, u, fuzz_main, j);
     }
     return 0;
