@@ -25,7 +25,7 @@ public sealed class CancelWithoutUnregisterCSampleSpec(NativeModuleFixture modul
             u:start{ threads = 2, items = 100000000, pace_us = 100 }
             local t0 = socket.gettime()
             darksidesync.stop()
-            print("stop returned within 1 s", socket.gettime() - t0 < 1)
+            print("stop returned well before stop-timeout", socket.gettime() - t0 < 5)
             print("threads released", settled(u))
             u:join()
             local s = u:stats()
@@ -37,7 +37,7 @@ public sealed class CancelWithoutUnregisterCSampleSpec(NativeModuleFixture modul
 
         Assert.Equal(
             [
-                "stop returned within 1 s\ttrue",
+                "stop returned well before stop-timeout\ttrue",
                 "threads released\ttrue",
                 "cancel\t1\tunreg in cancel\tnil\tpending\t0",
                 "unregister\tINVALID_UTILID",
@@ -47,7 +47,7 @@ public sealed class CancelWithoutUnregisterCSampleSpec(NativeModuleFixture modul
     }
 
     [Fact]
-    public async Task Lua_close_must_unregister_the_utility_itself_and_exit_0_within_2_seconds()
+    public async Task Lua_close_must_unregister_the_utility_itself_and_exit_0_promptly()
     {
         await CSampleBuild.AddToAsync(_lua);
 

@@ -42,12 +42,16 @@ public sealed class CloseWithBlockedThreadsCSampleSpec(NativeModuleFixture modul
           :format(held and 1 or 0, tostring(darksidesync.queuesize() >= 2), u:running()))
         """;
 
-    internal static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Well under the default stop-timeout (10 s), which is what a stop that waits for it takes;
+    /// loose enough for a busy 2-core machine (the work itself is a few hundred ms).
+    /// </summary>
+    internal static readonly TimeSpan Prompt = TimeSpan.FromSeconds(5);
 
     private readonly LuaProcess _lua = new(module) { Timeout = TimeSpan.FromSeconds(20) };
 
     [Fact]
-    public async Task Lua_close_must_release_every_blocked_pthread_and_exit_0_within_2_seconds()
+    public async Task Lua_close_must_release_every_blocked_pthread_and_exit_0_promptly()
     {
         await CSampleBuild.AddToAsync(_lua);
 
@@ -65,7 +69,7 @@ public sealed class CloseWithBlockedThreadsCSampleSpec(NativeModuleFixture modul
     }
 
     [Fact]
-    public async Task Lua_close_must_exit_0_within_2_seconds_when_the_utility_unregisters_itself_first()
+    public async Task Lua_close_must_exit_0_promptly_when_the_utility_unregisters_itself_first()
     {
         await CSampleBuild.AddToAsync(_lua);
 

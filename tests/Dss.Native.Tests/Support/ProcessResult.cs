@@ -13,6 +13,16 @@ public sealed record ProcessResult(string Command, int ExitCode, string Stdout, 
         return this;
     }
 
+    /// <summary>
+    /// As <see cref="AssertSucceeded"/>, but a process killed at its timeout fails with
+    /// "deadlocked: <paramref name="what"/>", so a hang reads as the defect it is.
+    /// </summary>
+    public ProcessResult AssertEnded(string what)
+    {
+        Assert.False(TimedOut, $"deadlocked: {what} (killed after {Elapsed.TotalSeconds:F0} s)\n{this}");
+        return AssertSucceeded();
+    }
+
     /// <summary>Fails the test unless the process ended on its own with a non-zero code (not a signal, not a timeout).</summary>
     public ProcessResult AssertFailedCleanly()
     {

@@ -12,4 +12,16 @@ public static class TestUtilities
 
     public static Task AddThreadedProducerAsync(this LuaProcess lua) =>
         lua.AddCModuleAsync("threaded_producer", ThreadedProducer);
+
+    /// <summary>
+    /// <c>require "faulty_utility"</c>: a utility whose decode, ret and cancel misbehave on
+    /// demand (raise, push thousands of values, lie about their count, unreg/deliver/stop
+    /// re-entrantly, never return), with pthreads for blocking and non-blocking deliveries,
+    /// a seeded C ABI fuzzer and counters that check every delivery ended exactly once.
+    /// The modes and methods are listed at the top of c/faulty_utility.c.
+    /// </summary>
+    public const string FaultyUtility = "tests/Dss.Native.Tests/c/faulty_utility.c";
+
+    public static Task AddFaultyUtilityAsync(this LuaProcess lua) =>
+        lua.AddCModuleAsync("faulty_utility", FaultyUtility);
 }
