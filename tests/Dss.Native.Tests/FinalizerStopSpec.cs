@@ -25,7 +25,9 @@ public sealed class FinalizerStopSpec(NativeModuleFixture module)
 
         """;
 
+    // Starts on a line of its own: the scripts above end without a newline.
     private const string Report = """
+
         print("finalizer", table.concat(finalized, ","), "quick", elapsed < 10, "stopped", stopped())
         print("released", settled(u))
         u:join()
