@@ -464,6 +464,20 @@ public sealed class NeverReturningCancelSpec : TestKit
     }
 
     [Fact]
+    public void The_cancel_of_every_older_utility_is_still_called_past_the_stop_timeout()
+    {
+        var oldest = _lua.Call(h => TestUtility.Register(h, "oldest"));
+        var older = _lua.Call(h => TestUtility.Register(h, "older"));
+        _lua.Call(h => TestUtility.Register(h, "hanging", unregisterOnCancel: false, onCancel: () => _releaseHook.Wait()));
+
+        _lua.Run("darksidesync.stop()", TimeSpan.FromSeconds(6));
+
+        Assert.False(older.Utility.IsRegistered);
+        Assert.False(oldest.Utility.IsRegistered);
+        AwaitCondition(() => older.Cancels == 1 && oldest.Cancels == 1, Patience); // on the thread pool, not waited for
+    }
+
+    [Fact]
     public void After_such_a_stop_start_works_again_and_deliveries_reach_lua()
     {
         _lua.Call(h => TestUtility.Register(h, "hanging", unregisterOnCancel: false, onCancel: () => _releaseHook.Wait()));

@@ -148,7 +148,8 @@ internal sealed class DssEngine
         try
         {
             AskSupervisorToCancel();
-            // Whatever the actors could not do (the actor system is gone, a cancel hook hangs).
+            // Whatever the actors could not do: the actor system is gone (so this thread cancels),
+            // or a cancel hook hangs (so the rest are told without waiting for them again).
             foreach (var registration in NewestFirst())
             {
                 if (System.WhenTerminated.IsCompleted)
@@ -157,7 +158,7 @@ internal sealed class DssEngine
                 }
                 else
                 {
-                    registration.Unregister(Utilities.CancelReason.DssStopped);
+                    registration.UnregisterAndCancelInBackground();
                 }
             }
         }

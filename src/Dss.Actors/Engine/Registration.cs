@@ -19,6 +19,7 @@ internal sealed class Registration
     private readonly LinkedList<Delivery> _awaitingAnswer = new(); // guarded by Gate; in delivery order
     private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _phase;            // Registered → Unregistering → Unregistered, never back
+    private int _cancelCalled;     // 1 once stop-DSS called the cancel hook: it is called at most once
     private PaddedCounter _producersInside; // producer threads between the phase check and the post in Deliver
 
     public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
@@ -162,6 +163,30 @@ internal sealed class Registration
         {
             return; // stop-DSS unregistered it already (its supervisor answered too late)
         }
+        CallCancelOnce();
+        Unregister(CancelReason.DssStopped);
+    }
+
+    /// <summary>
+    /// Stop-DSS past its stop-timeout (an older utility's cancel hook has not returned): the
+    /// utility is still told to stop, its cancel hook called on the thread pool if nobody
+    /// called it yet, but not waited for; DSS unregisters it at once.
+    /// </summary>
+    public void UnregisterAndCancelInBackground()
+    {
+        if (Volatile.Read(ref _cancelCalled) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static self => self.CallCancelOnce(), this, preferLocal: false);
+        }
+        Unregister(CancelReason.DssStopped);
+    }
+
+    private void CallCancelOnce()
+    {
+        if (Interlocked.Exchange(ref _cancelCalled, 1) != 0)
+        {
+            return;
+        }
         try
         {
             _cancel();
@@ -170,6 +195,5 @@ internal sealed class Registration
         {
             Engine.Log.Error(e, "The cancel hook of utility {0} threw; DSS unregisters it.", UtilId);
         }
-        Unregister(CancelReason.DssStopped);
     }
 }
