@@ -23,7 +23,7 @@
  *                         -- nil, statusname when reg fails. Each utility is its own library
  *                         -- (its libid is its own address), so a state may have many.
  *   u:deliver(mode [, n])               -- one non-blocking item from the Lua thread: tag, status
- *   u:ask(mode, retmode [, n])          -- one pthread delivering one blocking item: tag
+ *   u:ask(mode, retmode [, n])          -- one pthread delivering one blocking item
  *   u:produce{ threads, items, blocking, mode, retmode, n, pace_us }  -- pthreads
  *   u:race()                            -- a pthread that calls unreg once a "race" hook runs
  *   u:unregmany(k)                      -- k pthreads calling unreg at once (a barrier)
@@ -709,8 +709,7 @@ static int l_ask(lua_State *L)
     j->rmode = opt_mode(L, 3);
     j->n = (int)luaL_optinteger(L, 4, 0);
     start_thread(L, u, producer_main, j);
-    lua_pushinteger(L, __atomic_load_n(&u->next_tag, __ATOMIC_ACQUIRE) + 1); /* a hint only */
-    return 1;
+    return 0;
 }
 
 static int field_int(lua_State *L, const char *key, int def)
