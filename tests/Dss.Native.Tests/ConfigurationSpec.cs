@@ -36,6 +36,42 @@ public sealed class ConfigurationSpec(NativeModuleFixture module)
         Assert.Contains("darksidesync.notification must be per-delivery or coalesced, not 'sometimes'", lines[0], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("darksidesync { notification = coalesced", "line 1: '{' is never closed")]
+    [InlineData("darksidesync {\n  notification = coalesced\n  stop-timeout = 2s\n", "line 1: '{' is never closed")]
+    [InlineData("darksidesync.notification = coalesced\n}", "line 2: '}' closes nothing")]
+    [InlineData("akka { loggers = [ \"Akka.Event.DefaultLogger\" }", "line 1: '}' cannot close the '[' of line 1")]
+    public async Task A_config_file_with_an_unbalanced_bracket_must_make_require_raise_an_error_that_names_it(string hocon, string why)
+    {
+        _lua.UseConfig(hocon);
+
+        var lines = (await _lua.RunAsync(TryRequire)).AssertSucceeded().Lines;
+
+        Assert.StartsWith("false\tdarksidesync failed to load: DARKSIDESYNC_CONFIG=", lines[0]);
+        Assert.Contains(why, lines[0], StringComparison.Ordinal);
+        Assert.Equal("still running", lines[1]);
+    }
+
+    [Fact]
+    public async Task Brackets_inside_strings_and_comments_must_not_count()
+    {
+        _lua.UseConfig(""""
+            # a comment with a { brace
+            // and one with a ] bracket
+            darksidesync {
+              notification = "coalesced"
+              ask-timeout = 5s # }
+            }
+            akka.loglevel = "ERROR"
+            akka.test-only = """a { triple
+            quoted ] string"""
+            """");
+
+        var result = await _lua.RunChunkAsync("print(require('darksidesync').queuesize())");
+
+        Assert.Equal("0", result.AssertSucceeded().Lines.Single());
+    }
+
     [Fact]
     public async Task An_uncaught_config_error_must_end_lua_with_the_message_not_a_crash()
     {
