@@ -1,6 +1,6 @@
 namespace DarkSideSync.Native.Tests.Support;
 
-/// <summary>Lua shared by the scripts of the fault specs (faulty_utility, c/faulty_utility.c).</summary>
+/// <summary>Lua shared by the scripts of the fault specs (faulty_utility, c/faulty_utility/).</summary>
 public static class FaultLua
 {
     /// <summary>

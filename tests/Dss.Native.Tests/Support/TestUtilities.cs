@@ -18,9 +18,20 @@ public static class TestUtilities
     /// demand (raise, push thousands of values, lie about their count, unreg/deliver/stop
     /// re-entrantly, never return), with pthreads for blocking and non-blocking deliveries,
     /// a seeded C ABI fuzzer and counters that check every delivery ended exactly once.
-    /// The modes and methods are listed at the top of c/faulty_utility.c.
+    /// The modes and methods are listed at the top of c/faulty_utility/faulty_utility.h.
     /// </summary>
-    public const string FaultyUtility = "tests/Dss.Native.Tests/c/faulty_utility.c";
+    public const string FaultyUtilityDirectory = "tests/Dss.Native.Tests/c/faulty_utility";
+
+    /// <summary>The sources of <c>faulty_utility</c>, one concern each (see faulty_utility.h).</summary>
+    public static readonly string[] FaultyUtility =
+    [
+        FaultyUtilityDirectory + "/faulty_lua.c",
+        FaultyUtilityDirectory + "/faulty_threads.c",
+        FaultyUtilityDirectory + "/faulty_hooks.c",
+        FaultyUtilityDirectory + "/faulty_ledger.c",
+        FaultyUtilityDirectory + "/faulty_fuzz.c",
+        FaultyUtilityDirectory + "/faulty_abi.c",
+    ];
 
     public static Task AddFaultyUtilityAsync(this LuaProcess lua) =>
         lua.AddCModuleAsync("faulty_utility", FaultyUtility);

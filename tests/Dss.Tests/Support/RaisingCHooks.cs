@@ -4,57 +4,16 @@ using System.Runtime.InteropServices;
 namespace DarkSideSync.Tests.Support;
 
 /// <summary>
-/// A real C utility's hooks, compiled by gcc when first needed: decode and ret functions that
-/// raise Lua errors with <c>luaL_error</c>, a decode that pushes <c>on_item(pData)</c>, a quiet
-/// ret, and counters of every call. Linked against KeraLua's own <c>liblua54.so</c> (next to
+/// A real C utility's hooks (<c>c/raising_hooks.c</c>, copied next to the test assembly),
+/// compiled by gcc when first needed: decode and ret functions that raise Lua errors with
+/// <c>luaL_error</c>, a decode that pushes <c>on_item(pData)</c>, a quiet ret, and counters of
+/// every call. Linked against KeraLua's own <c>liblua54.so</c> (next to
 /// the test assembly) with Debian's Lua 5.4 headers, which match its ABI.
 /// </summary>
 internal sealed unsafe class RaisingCHooks
 {
     /// <summary>Counter indices of <c>hooks_count</c>.</summary>
     public const int Decodes = 0, NullDecodes = 1, Rets = 2, NullRets = 3, GarbageRets = 4, Pushes = 5;
-
-    private const string Source = """
-        #include <stdatomic.h>
-        #include <stdint.h>
-        #include <lua.h>
-        #include <lauxlib.h>
-
-        static atomic_int counts[6]; /* decodes, decode(NULL)s, rets, ret(NULL)s, garbage rets, pushing decodes */
-
-        int hooks_count(int which) { return atomic_load(&counts[which]); }
-        void hooks_reset(void) { for (int i = 0; i < 6; i++) atomic_store(&counts[i], 0); }
-
-        int raising_decode(lua_State *L, void *pData, void *utilid) {
-          (void)utilid;
-          if (L == NULL) { atomic_fetch_add(&counts[1], 1); return 0; }
-          atomic_fetch_add(&counts[0], 1);
-          return luaL_error(L, "decode raised %d", (int)(intptr_t)pData);
-        }
-
-        int pushing_decode(lua_State *L, void *pData, void *utilid) {
-          (void)utilid;
-          if (L == NULL) { atomic_fetch_add(&counts[1], 1); return 0; }
-          atomic_fetch_add(&counts[5], 1);
-          lua_getglobal(L, "on_item");
-          lua_pushinteger(L, (lua_Integer)(intptr_t)pData);
-          return 2;
-        }
-
-        int raising_ret(lua_State *L, void *pData, void *utilid, int garbage) {
-          (void)utilid;
-          if (L == NULL) { atomic_fetch_add(&counts[3], 1); return 0; }
-          atomic_fetch_add(&counts[garbage ? 4 : 2], 1);
-          return luaL_error(L, "ret raised %d", (int)(intptr_t)pData);
-        }
-
-        int quiet_ret(lua_State *L, void *pData, void *utilid, int garbage) {
-          (void)pData; (void)utilid;
-          if (L == NULL) { atomic_fetch_add(&counts[3], 1); return 0; }
-          atomic_fetch_add(&counts[garbage ? 4 : 2], 1);
-          return 0;
-        }
-        """;
 
     private static readonly Lazy<RaisingCHooks> Instance = new(Build);
 
@@ -92,10 +51,13 @@ internal sealed unsafe class RaisingCHooks
         {
             throw new InvalidOperationException($"KeraLua's liblua54.so is not in {luaDirectory}.");
         }
+        string source = Path.Combine(AppContext.BaseDirectory, "c", "raising_hooks.c");
+        if (!File.Exists(source))
+        {
+            throw new InvalidOperationException($"{source} is missing: Dss.Tests.csproj copies c/raising_hooks.c to the output.");
+        }
         string directory = Directory.CreateTempSubdirectory("dss-raising-hooks-").FullName;
-        string source = Path.Combine(directory, "raising_hooks.c");
         string library = Path.Combine(directory, "libraising_hooks.so");
-        File.WriteAllText(source, Source);
         var gcc = Process.Start(new ProcessStartInfo("gcc")
         {
             ArgumentList =
