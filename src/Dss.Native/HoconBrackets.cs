@@ -65,6 +65,10 @@ internal static class HoconBrackets
         {
             int end = text.IndexOf("\"\"\"", i + 3, StringComparison.Ordinal);
             int last = end < 0 ? text.Length - 1 : end + 2;
+            while (last + 1 < text.Length && text[last + 1] == '"')
+            {
+                last++; // """say "hi"""" ends with the last of its quotes
+            }
             line += text.AsSpan(i, last - i + 1).Count('\n');
             return last;
         }

@@ -34,6 +34,33 @@ public sealed class WaitingThreadCallbackSpec : TestKit
     }
 
     [Fact]
+    public async Task Its_metatable_as_lua_sees_it_is_callable_and_calling_that_answers_too()
+    {
+        var answer = _utility.Ask(8);
+        _host.Run("function on_item() end n, cb, args = darksidesync.poll()");
+        Assert.True(_host.Boolean("type(getmetatable(args[1])) == 'table' and getmetatable(args[1]).__call ~= nil"));
+        _host.Run("getmetatable(args[1]).__call(args[1], 9)");
+        Assert.Equal(9, await answer.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public void The_stand_in_call_ignores_anything_but_a_callback()
+    {
+        _ = _utility.Ask(3);
+        _host.Run("function on_item() end n, cb, args = darksidesync.poll() call = getmetatable(args[1]).__call");
+        Assert.Equal(0, _host.Integer("select('#', call(io.stdout, 1)) + select('#', call(1)) + select('#', call()) + select('#', call({}))"));
+        _host.Run("args[1](0)");
+    }
+
+    [Fact]
+    public async Task Changing_the_metatable_lua_sees_changes_nothing()
+    {
+        var answer = _utility.Ask(4);
+        _host.Run("function on_item() end do local n, cb, args = darksidesync.poll() local mt = getmetatable(args[1]) mt.__gc = nil mt.__call = nil end collectgarbage() collectgarbage()");
+        Assert.Equal(-1, await answer.WaitAsync(Patience)); // the real __gc still ran: "no answer"
+    }
+
+    [Fact]
     public async Task The_callback_is_args1_and_the_decoded_values_follow()
     {
         _ = _utility.Ask(5);

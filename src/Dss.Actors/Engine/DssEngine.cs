@@ -133,17 +133,18 @@ internal sealed class DssEngine
     /// is true as soon as the Lua thread has left the hook: the cancels need the hook's gate,
     /// so waiting for them here would deadlock (see <see cref="HookGate"/>).
     /// </summary>
-    public void Stop()
+    /// <param name="closing">The Lua state is closing: past the stop-timeout, no cancel hook is started any more (lua_close may unload its code).</param>
+    public void Stop(bool closing)
     {
         if (Interlocked.CompareExchange(ref _phase, Stopping, Running) != Running)
         {
             return;
         }
-        HookGate.WhenNoneHeld(CancelEveryUtility);
+        HookGate.WhenNoneHeld(() => CancelEveryUtility(closing));
     }
 
     // Never throws: it may run as deferred work when the Lua thread leaves a gate.
-    private void CancelEveryUtility()
+    private void CancelEveryUtility(bool closing)
     {
         try
         {
@@ -155,6 +156,10 @@ internal sealed class DssEngine
                 if (System.WhenTerminated.IsCompleted)
                 {
                     registration.CancelAndUnregister();
+                }
+                else if (closing)
+                {
+                    registration.Unregister(Utilities.CancelReason.DssStopped);
                 }
                 else
                 {

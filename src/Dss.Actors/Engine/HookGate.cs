@@ -39,6 +39,20 @@ internal sealed class HookGate
         return new Scope(this, gates);
     }
 
+    /// <summary>Enters the gate if that takes no waiting (re-entrant); on success dispose <paramref name="scope"/> to leave it.</summary>
+    public bool TryEnter(out Scope scope)
+    {
+        if (!_lock.TryEnter())
+        {
+            scope = default;
+            return false;
+        }
+        var gates = CurrentThread;
+        gates.Held++;
+        scope = new Scope(this, gates);
+        return true;
+    }
+
     /// <summary>
     /// Runs <paramref name="action"/> now when the current thread holds no gate, otherwise as
     /// soon as it leaves its last one (on this thread, before that Exit returns). The action

@@ -98,7 +98,8 @@ internal sealed class Registration
     /// returns, DSS will never call this utility's hooks again and none of its producers is
     /// blocked: every outstanding delivery was cancelled in delivery order (those waiting for
     /// Lua's answer, then those queued) — except when called from inside a hook while another
-    /// thread unregisters: that one finishes the job once the hook has returned.
+    /// thread holds this utility's gate: then the cancelling is finished by whoever holds the
+    /// gate (a second unregister) or by this thread once it has left its hook (the first).
     /// </summary>
     public DssStatus Unregister(CancelReason reason)
     {
@@ -123,34 +124,64 @@ internal sealed class Registration
         {
             reason = CancelReason.DssStopped; // even when the utility's own cancel hook unregistered it
         }
+        if (HookGate.AnyHeldByCurrentThread && !Gate.IsHeldByCurrentThread)
+        {
+            // From inside another utility's hook: waiting for this gate could close a cycle (its
+            // holder may be in a hook of ours that unregisters that utility). Cancel now if the
+            // gate is free, else once this thread holds no gate.
+            if (Gate.TryEnter(out var scope))
+            {
+                using (scope)
+                {
+                    CancelOutstanding(reason);
+                }
+            }
+            else
+            {
+                HookGate.WhenNoneHeld(() => CancelOutstandingUnderGate(reason));
+            }
+            return DssStatus.Success;
+        }
+        CancelOutstandingUnderGate(reason);
+        return DssStatus.Success;
+    }
+
+    private void CancelOutstandingUnderGate(CancelReason reason)
+    {
         using (Gate.Enter())
         {
-            Volatile.Write(ref _phase, Unregistered);
-            foreach (var delivery in _awaitingAnswer)
-            {
-                delivery.AwaitingNode = null;
-                if (delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
-                {
-                    delivery.CancelAnswer(reason);
-                    delivery.Release();
-                }
-            }
-            _awaitingAnswer.Clear();
-            foreach (var delivery in Engine.Mailbox.Snapshot())
-            {
-                if (delivery.Owner == this && delivery.TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
-                {
-                    Engine.Mailbox.Withdrawn();
-                    delivery.CancelQueued(reason);
-                    delivery.Release();
-                }
-            }
-            // Done before the gate is left: work a hook deferred until then (a stop-DSS) may
-            // wait for whoever waits for this unregister.
-            Engine.Forget(this);
-            _unregistered.TrySetResult();
+            CancelOutstanding(reason);
         }
-        return DssStatus.Success;
+    }
+
+    // Gate held: the second half of the stop-utility sequence.
+    private void CancelOutstanding(CancelReason reason)
+    {
+        Debug.Assert(Gate.IsHeldByCurrentThread);
+        Volatile.Write(ref _phase, Unregistered);
+        foreach (var delivery in _awaitingAnswer)
+        {
+            delivery.AwaitingNode = null;
+            if (delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
+            {
+                delivery.CancelAnswer(reason);
+                delivery.Release();
+            }
+        }
+        _awaitingAnswer.Clear();
+        foreach (var delivery in Engine.Mailbox.Snapshot())
+        {
+            if (delivery.Owner == this && delivery.TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
+            {
+                Engine.Mailbox.Withdrawn();
+                delivery.CancelQueued(reason);
+                delivery.Release();
+            }
+        }
+        // Done before the gate is left: work a hook deferred until then (a stop-DSS) may
+        // wait for whoever waits for this unregister.
+        Engine.Forget(this);
+        _unregistered.TrySetResult();
     }
 
     /// <summary>
@@ -174,11 +205,11 @@ internal sealed class Registration
     /// </summary>
     public void UnregisterAndCancelInBackground()
     {
+        Unregister(CancelReason.DssStopped); // first: the cancel hook never overlaps its own L == NULL hooks
         if (Volatile.Read(ref _cancelCalled) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static self => self.CallCancelOnce(), this, preferLocal: false);
         }
-        Unregister(CancelReason.DssStopped);
     }
 
     private void CallCancelOnce()

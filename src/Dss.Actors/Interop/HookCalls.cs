@@ -45,9 +45,10 @@ internal static unsafe partial class HookCalls
     private static partial void dss_hooks_init(LuaFunctions* functions);
 
     /// <summary>
-    /// Any thread, before the first hook call (the module loader calls it): hands the trampoline
-    /// the Lua functions this engine's interop is bound to. Idempotent.
+    /// Any thread, before the first hook call (the first C utility's reg calls it): hands the
+    /// trampoline the Lua functions this engine's interop is bound to. Idempotent.
     /// </summary>
+    /// <exception cref="DllNotFoundException">libdarksidesync_hooks.so is not beside Dss.Actors.dll.</exception>
     public static void EnsureInitialized()
     {
         lock (InitGate)

@@ -28,6 +28,9 @@ internal static unsafe partial class LuaNative
     public static partial int luaL_newmetatable(lua_State L, byte* tname);
 
     [LibraryImport(Library)]
+    public static partial void* luaL_testudata(lua_State L, int ud, byte* tname);
+
+    [LibraryImport(Library)]
     public static partial int luaL_ref(lua_State L, int t);
 
     [LibraryImport(Library)]
@@ -46,6 +49,14 @@ internal static unsafe partial class LuaNative
         fixed (byte* k = utf8z)
         {
             lua_setfield(L, idx, k);
+        }
+    }
+
+    public static void* luaL_testudata(lua_State L, int ud, ReadOnlySpan<byte> utf8z)
+    {
+        fixed (byte* k = utf8z)
+        {
+            return luaL_testudata(L, ud, k);
         }
     }
 

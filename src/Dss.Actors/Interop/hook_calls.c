@@ -55,9 +55,11 @@ void dss_hooks_init(const dss_lua_functions *functions)
 }
 
 /* What a hook says it pushed, bounded by the `available` values above its frame's own: a
-   hook that lies is not believed. */
+   hook that lies is not believed. (A decode that emptied its whole frame leaves -1.) */
 static int clamp_results(int claimed, int available)
 {
+    if (available < 0)
+        available = 0;
     return claimed < 0 ? 0 : claimed > available ? available : claimed;
 }
 

@@ -129,7 +129,8 @@ internal sealed unsafe class LuaBinding
     /// The registry table stays, without its API: a utility (or the header's helper) that finds
     /// the table but no API knows DSS is stopped (NOT_STARTED), not missing (NO_GLOBALS).
     /// </remarks>
-    public void Stop(lua_State L)
+    /// <param name="closing">True when the state is closing (lua_close): the utilities' code may be unloaded right after.</param>
+    public void Stop(lua_State L, bool closing)
     {
         if (Engine is not { } engine)
         {
@@ -141,7 +142,7 @@ internal sealed unsafe class LuaBinding
         lua_pop(L, 1);
         try
         {
-            engine.Stop();
+            engine.Stop(closing);
         }
         finally
         {
@@ -187,7 +188,7 @@ internal sealed unsafe class LuaBinding
             lua_pop(L, 1);
             if (current)
             {
-                FromUpvalue(L)?.Stop(L);
+                FromUpvalue(L)?.Stop(L, closing: true);
             }
         }
         catch (Exception)
@@ -208,7 +209,7 @@ internal sealed unsafe class LuaBinding
         }
         try
         {
-            binding.Stop(L);
+            binding.Stop(L, closing: true);
         }
         catch (Exception e)
         {

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using DarkSideSync.Engine;
-using DarkSideSync.Interop;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.LuaSide;
@@ -31,7 +30,6 @@ internal static unsafe class LuaFunctions
     public static int Open(lua_State L, ActorSystem system)
     {
         int top = lua_gettop(L);
-        HookCalls.EnsureInitialized();
         LuaBinding.PushBinding(L, system);
         int binding = lua_gettop(L);
         WaitingThreadCallback.PushMetatable(L);
@@ -209,7 +207,7 @@ internal static unsafe class LuaFunctions
     {
         try
         {
-            LuaBinding.FromUpvalue(L)?.Stop(L);
+            LuaBinding.FromUpvalue(L)?.Stop(L, closing: false);
             lua_pushboolean(L, 1);
             return 1;
         }

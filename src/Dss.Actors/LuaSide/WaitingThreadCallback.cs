@@ -32,7 +32,7 @@ internal static unsafe class WaitingThreadCallback
             lua_pushcclosure(L, &Collect, 0);
             lua_setfield(L, -2, "__gc\0"u8);
             lua_createtable(L, 0, 2);
-            lua_pushcclosure(L, &Call, 0);
+            lua_pushcclosure(L, &CallThroughStandIn, 0);
             lua_setfield(L, -2, "__call\0"u8);
             lua_pushstring(L, MetatableName[..^1]);
             lua_setfield(L, -2, "__name\0"u8);
@@ -50,7 +50,25 @@ internal static unsafe class WaitingThreadCallback
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Call(lua_State L)
+    private static int Call(lua_State L) => CallWithAnswer(L);
+
+    // The stand-in's __call: Lua code may call it with anything as argument 1, not only a
+    // callback (only the real metatable's __call is sure to get one of ours).
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int CallThroughStandIn(lua_State L)
+    {
+        try
+        {
+            return luaL_testudata(L, 1, MetatableName) is null ? 0 : CallWithAnswer(L);
+        }
+        catch (Exception)
+        {
+            return 0;
+        }
+    }
+
+    // Argument 1 is a waitingthread_callback, the rest Lua's answer. Never throws.
+    private static int CallWithAnswer(lua_State L)
     {
         try
         {
@@ -131,9 +149,10 @@ internal static unsafe class WaitingThreadCallback
                 results = 0;
             }
             delivery.TryMove(DeliveryState.Answering, raised ? DeliveryState.Cancelled : DeliveryState.Completed);
+            // Before the gate is left: a stop-DSS that the hook deferred runs as it is left,
+            // and may wait for a cancel hook that waits for this producer.
+            delivery.Release();
         }
-        // Outside the gate: the released producer may deliver again at once.
-        delivery.Release();
         return results;
     }
 }

@@ -1,7 +1,9 @@
+using Akka.Event;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using DarkSideSync.Engine;
 using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
 using DarkSideSync.Utilities;
 
@@ -71,6 +73,11 @@ internal static unsafe class DssCApi
                 Report(errcode, DssStatus.NotStarted);
                 return 0;
             }
+            if (!TryLoadHookCalls(engine))
+            {
+                Report(errcode, DssStatus.NotStarted);
+                return 0;
+            }
             var cancelFn = (delegate* unmanaged[Cdecl]<nint, void>)cancel;
             nint utilId = 0;
             status = engine.Register(libId, () => cancelFn(utilId), out var registration);
@@ -82,6 +89,22 @@ internal static unsafe class DssCApi
         {
             Report(errcode, StatusOf(e));
             return 0;
+        }
+    }
+
+    // A C utility's hooks are called through the C trampoline, loaded when the first C utility
+    // registers (hosts with .NET utilities only never need it).
+    private static bool TryLoadHookCalls(DssEngine engine)
+    {
+        try
+        {
+            HookCalls.EnsureInitialized();
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            engine.Log.Error(e, "C utilities need {0} beside Dss.Actors.dll; registration refused.", "libdarksidesync_hooks.so");
+            return false;
         }
     }
 
