@@ -86,7 +86,7 @@ internal static class Poller
                 delivery.Release();
                 return Raised;
             }
-            pushed = Math.Clamp(pushed, 0, lua_gettop(L) - top);
+            pushed = Math.Clamp(pushed, 0, Math.Max(0, lua_gettop(L) - top));
         }
         catch (Exception e)
         {

@@ -21,5 +21,8 @@ internal static unsafe partial class CApiLua
     public static partial int lua_gettop(lua_State L);
 
     [LibraryImport(Library)]
+    public static partial void lua_settop(lua_State L, int idx);
+
+    [LibraryImport(Library)]
     public static partial long lua_tointegerx(lua_State L, int idx, int* isnum);
 }
