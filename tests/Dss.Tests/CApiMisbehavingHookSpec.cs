@@ -243,6 +243,37 @@ public sealed unsafe class CApiMisbehavingHookSpec : TestKit
     }
 
     [Fact]
+    public void A_ret_that_stops_dss_has_its_producer_released_before_the_cancel_hooks_run()
+    {
+        // A cancel hook that joins the utility's producers, as the samples' cleanup does: it
+        // can finish only if the producer the ret answered was released first.
+        var answeredProducerDone = new ManualResetEventSlim();
+        nint utilId = _lua.Call(h => CApiScriptedUtility.Reg(_api, h.State, id =>
+        {
+            answeredProducerDone.Wait(Patience);
+            _api.Unreg(id);
+        }));
+        var item = Item("answered", blocking: true, L => PushOnItem(L, 1), (L, _) =>
+        {
+            Lua.FromIntPtr(L).DoString("darksidesync.stop()");
+            return 0;
+        });
+        var producer = DeliverBlocking(utilId, item);
+        _threads.Start("join", () =>
+        {
+            producer.Join();
+            answeredProducerDone.Set();
+        });
+
+        _lua.Run("local n, cb, args = darksidesync.poll() args[1](1)", Prompt);
+
+        _threads.Join(Patience);
+        Assert.Equal(Success, _delivered[item.Name]);
+        Assert.Equal(["decode answered", "ret answered"], _log.Entries);
+        AssertEndedOnce(item);
+    }
+
+    [Fact]
     public void A_finalizer_that_runs_darksidesync_stop_during_a_full_gc_inside_ret_completes_before_the_callback_returns()
     {
         nint collector = Register();
