@@ -12,9 +12,13 @@ namespace DarkSideSync.Engine;
 /// another thread</b>. Hooks run under a gate and may call anything (unreg, stop, deliver),
 /// and Lua may run finalizers at any allocation inside poll; whatever they ask for that
 /// would wait on another thread (which may itself be waiting for this gate) either does not
-/// wait (a second unregister) or is deferred with <see cref="WhenNoneHeld"/> until the thread
-/// has left its last gate (stop-DSS). The count is per thread and over every gate of every
-/// state, so a cycle through two utilities or two states is covered too.
+/// wait (a second unregister; a blocking C deliver, refused with WOULD_DEADLOCK), takes
+/// another utility's gate only if it is free (<see cref="TryEnter"/>), or is deferred with
+/// <see cref="WhenNoneHeld"/> until the thread has left its last gate (stop-DSS, the cancelling
+/// of an unregister whose gate was busy). The count is per thread and over every gate of every
+/// state, so a cycle through two utilities or two states is covered too. Whatever a thread
+/// must finish for others to go on (an unregister's completion, a producer's release) it
+/// finishes before it leaves its gate, because deferred work runs as it leaves.
 /// </remarks>
 internal sealed class HookGate
 {
