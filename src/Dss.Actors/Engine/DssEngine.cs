@@ -130,8 +130,8 @@ internal sealed class DssEngine
     /// then has the supervisor cancel every utility, newest first. When it returns no producer
     /// is blocked and no hook of any utility of this state will run again — or, when called
     /// from inside a hook (a finalizer that runs during poll, a decode that stops DSS), that
-    /// is true as soon as the Lua thread has left the hook: the cancels need the hook's gate,
-    /// so waiting for them here would deadlock (see <see cref="HookGate"/>).
+    /// is true as soon as the Lua thread has left the hook: the unregisters the cancel hooks
+    /// cause need the hook's gate, so waiting for them here would deadlock (see <see cref="HookGate"/>).
     /// </summary>
     /// <param name="closing">The Lua state is closing: past the stop-timeout, no cancel hook is started any more (lua_close may unload its code).</param>
     public void Stop(bool closing)

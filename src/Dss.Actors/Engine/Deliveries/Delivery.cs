@@ -29,7 +29,8 @@ internal abstract class Delivery : QueueLink
 
     /// <summary>
     /// Lua thread, owner's gate held: the utility pushes a callback and its arguments;
-    /// <paramref name="pushed"/> is how many it says it pushed. False when the hook raised a
+    /// <paramref name="pushed"/> is how many it says it pushed (the caller believes at most
+    /// what was added to the stack). False when the hook raised a
     /// Lua error (C hooks): then only the error object was added to the stack.
     /// </summary>
     public abstract bool TryDecode(lua_State L, out int pushed);

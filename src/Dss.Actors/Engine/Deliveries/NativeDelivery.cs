@@ -33,9 +33,10 @@ internal sealed unsafe class NativeDelivery : Delivery
     // Through the C trampoline: a hook that raises a Lua error must not longjmp over this frame.
     public override bool TryDecode(lua_State L, out int pushed)
     {
-        int top = lua_gettop(L);
         int status = HookCalls.dss_call_decode(L, (nint)_decode, _pData, Owner.UtilId);
-        pushed = lua_gettop(L) - top;
+        // The trampoline kept only what decode claimed, so every value above the caller's top
+        // is decode's: the caller's clamp to those counts them (no gettop here, on the hot path).
+        pushed = int.MaxValue;
         return status == LUA_OK;
     }
 
