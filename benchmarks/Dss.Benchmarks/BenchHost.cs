@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Configuration;
-using DarkSideSync.LuaSide;
 using KeraLua;
 
 namespace DarkSideSync.Benchmarks;

@@ -1,14 +1,12 @@
 using Akka.Actor;
 using DarkSideSync.Actors;
-using DarkSideSync.LuaSide;
-using DarkSideSync.Utilities;
 using KeraLua;
 
 namespace DarkSideSync.Sample;
 
 /// <summary>
 /// An actor that, a while into the run, asks Lua for a progress report through DSS's actor
-/// API: it Asks its utility's actor with <see cref="UtilityActor.Request"/>. Lua answers in the
+/// API: it Asks its utility's actor with <see cref="UtilityActor.Request{TResult}"/>. Lua answers in the
 /// global function <c>on_audit(reply)</c>.
 /// </summary>
 internal static class Auditor
@@ -52,7 +50,7 @@ internal sealed class AuditorActor : ReceiveActor, IWithTimers
         Story.Tell("auditor", "asking Lua for a progress report");
         // The answer comes back as a message, so the actor never blocks on Lua.
         _luaUtility
-            .Ask<UtilityActor.Answered>(new UtilityActor.Request(PushOnAudit, ReadReport, Patience), Patience + Patience)
+            .Ask<UtilityActor.Answered<string?>>(new UtilityActor.Request<string?>(PushOnAudit, ReadReport, Patience), Patience + Patience)
             .PipeTo(
                 Self,
                 success: answered => new Report($"Lua reports: {answered.Value ?? "nothing"}"),
@@ -72,7 +70,7 @@ internal sealed class AuditorActor : ReceiveActor, IWithTimers
     }
 
     // Lua thread, when Lua calls reply(text).
-    private static object? ReadReport(LuaStack stack, bool garbage) => garbage ? null : stack.ToStringAt(1);
+    private static string? ReadReport(LuaStack stack, bool garbage) => garbage ? null : stack.ToStringAt(1);
 
     private sealed record Audit
     {

@@ -1,5 +1,3 @@
-using DarkSideSync.LuaSide;
-using DarkSideSync.Utilities;
 using KeraLua;
 
 namespace DarkSideSync.Sample;

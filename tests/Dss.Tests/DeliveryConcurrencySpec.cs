@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests;
 

@@ -1,8 +1,7 @@
 using Akka.TestKit.Xunit2;
-using DarkSideSync.Engine.Deliveries;
-using DarkSideSync.LuaSide;
+using DarkSideSync.Queueing;
+using DarkSideSync.Deliveries;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests;
 

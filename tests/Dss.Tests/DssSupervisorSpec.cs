@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Actors;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests;
 
@@ -125,7 +124,7 @@ public sealed class DssSupervisorSpec : TestKit
     {
         var utility = TestUtility.Register(_host, "actor-ask");
         _host.Run("function on_item(answer, x) answer(x * 2) end");
-        var request = new UtilityActor.Request(
+        var request = new UtilityActor.Request<long?>(
             lua =>
             {
                 utility.PushCallback(lua);
@@ -134,7 +133,7 @@ public sealed class DssSupervisorSpec : TestKit
             },
             (lua, garbage) => lua.ToInteger(1));
 
-        var answer = utility.Utility.Actor.Ask<UtilityActor.Answered>(request, Patience);
+        var answer = utility.Utility.Actor.Ask<UtilityActor.Answered<long?>>(request, Patience);
         await AwaitConditionAsync(() => Task.FromResult(utility.Utility.IsRegistered && QueueSize() == 1), Patience);
         _host.Run("darksidesync.drain()");
 
@@ -145,7 +144,7 @@ public sealed class DssSupervisorSpec : TestKit
     public async Task An_actors_request_that_dss_cancels_fails_with_the_reason()
     {
         var utility = TestUtility.Register(_host, "actor-cancelled");
-        utility.Utility.Actor.Tell(new UtilityActor.Request(lua => utility.PushCallback(lua), (_, _) => null));
+        utility.Utility.Actor.Tell(new UtilityActor.Request<object?>(lua => utility.PushCallback(lua), (_, _) => null));
         await AwaitConditionAsync(() => Task.FromResult(QueueSize() == 1), Patience);
 
         _host.Run("darksidesync.stop()");
@@ -164,7 +163,7 @@ public sealed class DssSupervisorSpec : TestKit
         var innocent = utility.Ask(7);
         Watch(utility.Utility.Actor);
 
-        utility.Utility.Actor.Tell(new UtilityActor.Request(static _ => 0, static (_, _) => null, TimeSpan.FromSeconds(-2)));
+        utility.Utility.Actor.Tell(new UtilityActor.Request<object?>(static _ => 0, static (_, _) => null, TimeSpan.FromSeconds(-2)));
         Assert.IsType<ArgumentOutOfRangeException>((await ExpectMsgAsync<Status.Failure>(Patience)).Cause);
         utility.Utility.Actor.Tell(new UtilityActor.Deliver(null!));
         Assert.IsType<ArgumentNullException>((await ExpectMsgAsync<Status.Failure>(Patience)).Cause);

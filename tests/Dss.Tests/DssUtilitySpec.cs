@@ -1,7 +1,6 @@
 using Akka.Event;
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests;
 

@@ -1,8 +1,6 @@
 using Akka.Event;
 using Akka.TestKit.Xunit2;
-using DarkSideSync.LuaSide;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 using KeraLua;
 
 namespace DarkSideSync.Tests;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 using Xunit.Abstractions;
 
 namespace DarkSideSync.Tests;

@@ -1,6 +1,5 @@
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.TestKit.Xunit2;
 using DarkSideSync.Tests.Support;
-using DarkSideSync.Utilities;
 using KeraLua;
 
 namespace DarkSideSync.Tests;

@@ -10,7 +10,7 @@ namespace DarkSideSync.Actors;
 /// The actor of one utility registration, a child of the state's DssSupervisor. It lives
 /// exactly as long as the registration: it stops when the utility unregisters, and when it
 /// is stopped (cancelled by stop-DSS, or failed) the utility is unregistered.
-/// Actors deliver to Lua through it: <see cref="Deliver"/> and <see cref="Request"/>, which
+/// Actors deliver to Lua through it: <see cref="Deliver"/> and <see cref="Request{TResult}"/>, which
 /// suits <c>Ask</c> and <c>PipeTo</c>.
 /// </summary>
 public static class UtilityActor
@@ -28,16 +28,32 @@ public static class UtilityActor
     public sealed record Delivered(DssStatus Status);
 
     /// <summary>
-    /// Queue a blocking delivery; answered with <see cref="Answered"/> once Lua answers, or with
-    /// a <see cref="Status.Failure"/> (refused, cancelled, timed out, or a hook threw).
+    /// Queue a blocking delivery; answered with <see cref="Answered{TResult}"/> once Lua answers,
+    /// or with a <see cref="Status.Failure"/> (refused, cancelled, timed out, or a hook threw).
     /// </summary>
-    /// <param name="Decode">Runs on the Lua thread in poll().</param>
-    /// <param name="Answer">Runs on the Lua thread with Lua's answer on the stack; its result is the answer.</param>
+    /// <param name="Decode">Runs on the Lua thread in poll()/dispatch(): push a function and its arguments, return the count.</param>
+    /// <param name="Answer">Runs on the Lua thread with Lua's answer on the stack (garbage: Lua dropped the callback uncalled); its result is the answer.</param>
     /// <param name="Timeout">Give up after this long; null waits as long as the utility is registered.</param>
-    public sealed record Request(Func<LuaStack, int> Decode, Func<LuaStack, bool, object?> Answer, TimeSpan? Timeout = null) : ICommand;
+    public sealed record Request<TResult>(Func<LuaStack, int> Decode, Func<LuaStack, bool, TResult> Answer, TimeSpan? Timeout = null) : ICommand, IRequest
+    {
+        void IRequest.Start(DssUtility utility, IActorRef replyTo)
+        {
+            ArgumentNullException.ThrowIfNull(Decode, nameof(Decode));
+            ArgumentNullException.ThrowIfNull(Answer, nameof(Answer));
+            utility.DeliverAndWaitAsync(Decode, static (lua, decode) => decode(lua), Answer.Invoke, Timeout)
+                .PipeTo(replyTo, success: value => new Answered<TResult>(value), failure: e => new Status.Failure(e));
+        }
+    }
 
-    /// <summary>Lua's answer to a <see cref="Request"/>.</summary>
-    public sealed record Answered(object? Value);
+    /// <summary>Lua's answer to a <see cref="Request{TResult}"/>.</summary>
+    public sealed record Answered<TResult>(TResult Value);
+
+    // What the actor needs of a Request<TResult> whatever its TResult: a request starts itself.
+    internal interface IRequest
+    {
+        /// <summary>Queues the delivery; <paramref name="replyTo"/> gets the answer or the failure. Throws ArgumentException when malformed.</summary>
+        void Start(DssUtility utility, IActorRef replyTo);
+    }
 
     /// <summary>From the supervisor during stop-DSS: run the utility's cancel hook, then make sure it is unregistered.</summary>
     /// <remarks>Arrives after the actor stopped when its utility unregistered meanwhile: not worth a dead-letter log line.</remarks>

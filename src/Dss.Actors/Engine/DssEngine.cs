@@ -1,10 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
 using DarkSideSync.Actors;
-using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Deliveries;
 using DarkSideSync.LuaSide;
-using DarkSideSync.Notification;
-using DarkSideSync.Settings;
+using DarkSideSync.Queueing;
 
 namespace DarkSideSync.Engine;
 
@@ -159,7 +158,7 @@ internal sealed class DssEngine
                 }
                 else if (closing)
                 {
-                    registration.Unregister(Utilities.CancelReason.DssStopped);
+                    registration.Unregister(CancelReason.DssStopped);
                 }
                 else
                 {

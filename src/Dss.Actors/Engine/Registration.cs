@@ -1,8 +1,8 @@
 using Debug = System.Diagnostics.Debug;
 using Akka.Actor;
 using Akka.Event;
-using DarkSideSync.Engine.Deliveries;
-using DarkSideSync.Utilities;
+using DarkSideSync.Queueing;
+using DarkSideSync.Deliveries;
 
 namespace DarkSideSync.Engine;
 

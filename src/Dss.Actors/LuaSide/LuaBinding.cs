@@ -4,7 +4,6 @@ using Akka.Actor;
 using Akka.Event;
 using DarkSideSync.Engine;
 using DarkSideSync.NativeAbi;
-using DarkSideSync.Settings;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.LuaSide;

@@ -2,6 +2,7 @@ using Akka.Event;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using DarkSideSync.Queueing;
 using DarkSideSync.Engine;
 using static DarkSideSync.Interop.LuaNative;
 

@@ -1,7 +1,7 @@
 using Akka.Event;
+using DarkSideSync.Queueing;
 using DarkSideSync.Engine;
-using DarkSideSync.Engine.Deliveries;
-using DarkSideSync.Utilities;
+using DarkSideSync.Deliveries;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.LuaSide;

@@ -1,7 +1,7 @@
 using Akka.Event;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Deliveries;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.LuaSide;

@@ -2,10 +2,9 @@ using Akka.Event;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using DarkSideSync.Engine;
-using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Deliveries;
 using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.NativeAbi;
 

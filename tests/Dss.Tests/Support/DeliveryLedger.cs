@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests.Support;
 

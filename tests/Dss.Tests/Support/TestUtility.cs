@@ -1,5 +1,3 @@
-using DarkSideSync.LuaSide;
-using DarkSideSync.Utilities;
 
 namespace DarkSideSync.Tests.Support;
 

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using DarkSideSync.Engine;
-using DarkSideSync.Utilities;
 using static DarkSideSync.Actors.UtilityActor;
 
 namespace DarkSideSync.Actors.Internal;
@@ -27,14 +26,8 @@ internal sealed class UtilityActorImpl(Registration registration) : UntypedActor
                     Sender.Tell(new Delivered(_utility.Deliver(deliver.Decode, static (lua, decode) => decode(lua))));
                 });
                 break;
-            case Request request:
-                ReplyOrRefuse(() =>
-                {
-                    ArgumentNullException.ThrowIfNull(request.Decode, nameof(Request.Decode));
-                    ArgumentNullException.ThrowIfNull(request.Answer, nameof(Request.Answer));
-                    _utility.DeliverAndWaitAsync(request.Decode, static (lua, decode) => decode(lua), request.Answer.Invoke, request.Timeout)
-                        .PipeTo(Sender, success: value => new Answered(value), failure: e => new Status.Failure(e));
-                });
+            case IRequest request:
+                ReplyOrRefuse(() => request.Start(_utility, Sender));
                 break;
             case Cancel:
                 Become(static _ => { }); // cancelling: nothing else matters any more

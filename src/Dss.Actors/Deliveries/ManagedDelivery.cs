@@ -1,7 +1,8 @@
-using DarkSideSync.Utilities;
 using DarkSideSync.LuaSide;
 
-namespace DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Engine;
+
+namespace DarkSideSync.Deliveries;
 
 /// <summary>A non-blocking delivery of a .NET utility: its data, its decode hook and an optional "dropped" hook.</summary>
 internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped) : Delivery(owner)

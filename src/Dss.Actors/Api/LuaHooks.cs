@@ -1,6 +1,6 @@
 using DarkSideSync.LuaSide;
 
-namespace DarkSideSync.Utilities;
+namespace DarkSideSync;
 
 /// <summary>
 /// Runs on the Lua thread during <c>poll()</c>: push a Lua function and its arguments, return

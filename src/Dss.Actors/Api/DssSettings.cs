@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 
-namespace DarkSideSync.Settings;
+namespace DarkSideSync;
 
 /// <summary>How DSS sends UDP wake-ups (HOCON <c>darksidesync.notification</c>).</summary>
 public enum NotificationMode

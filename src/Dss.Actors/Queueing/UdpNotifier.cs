@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using DarkSideSync.LuaSide;
 
-namespace DarkSideSync.Notification;
+namespace DarkSideSync.Queueing;
 
 /// <summary>
 /// Wakes the Lua side with a UDP datagram to 127.0.0.1:port after a delivery; the payload is a

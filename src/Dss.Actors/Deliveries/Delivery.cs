@@ -1,8 +1,10 @@
 using Akka.Event;
+using DarkSideSync.Queueing;
 using DarkSideSync.LuaSide;
-using DarkSideSync.Utilities;
 
-namespace DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Engine;
+
+namespace DarkSideSync.Deliveries;
 
 /// <summary>
 /// One item handed to DSS by a producer: it travels deliver → decode → (return) exactly as

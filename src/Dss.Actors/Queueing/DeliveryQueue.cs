@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Deliveries;
 
-namespace DarkSideSync.LuaSide;
+namespace DarkSideSync.Queueing;
 
 /// <summary>
 /// A FIFO of deliveries with many producers and one consumer (the Lua thread), linked through

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace DarkSideSync.Engine;
+namespace DarkSideSync.Queueing;
 
 /// <summary>
 /// A counter on a cache line of its own, for counters that producer threads change on every

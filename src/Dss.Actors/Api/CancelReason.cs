@@ -1,4 +1,4 @@
-namespace DarkSideSync.Utilities;
+namespace DarkSideSync;
 
 /// <summary>Why a delivery was cancelled before Lua answered it.</summary>
 public enum CancelReason

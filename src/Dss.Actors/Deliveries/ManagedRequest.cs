@@ -1,8 +1,9 @@
 using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
-using DarkSideSync.Utilities;
 
-namespace DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Engine;
+
+namespace DarkSideSync.Deliveries;
 
 /// <summary>
 /// A blocking delivery of a .NET utility: the producer awaits <see cref="Completion"/> instead

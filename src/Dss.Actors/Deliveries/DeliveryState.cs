@@ -1,4 +1,6 @@
-namespace DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Engine;
+
+namespace DarkSideSync.Deliveries;
 
 /// <summary>
 /// Where a delivery is in its life. Every move is a compare-and-swap, so exactly one party

@@ -1,7 +1,7 @@
 using DarkSideSync.Engine;
-using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Deliveries;
 
-namespace DarkSideSync.LuaSide;
+namespace DarkSideSync.Queueing;
 
 /// <summary>
 /// The queue of one Lua state: many producer threads post, only the Lua thread takes.

@@ -1,6 +1,6 @@
 
 
-namespace DarkSideSync.Utilities;
+namespace DarkSideSync;
 
 /// <summary>A blocking delivery ended without Lua's answer.</summary>
 public sealed class DssDeliveryCanceledException : OperationCanceledException

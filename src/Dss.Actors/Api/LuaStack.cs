@@ -1,7 +1,7 @@
 using DarkSideSync.Interop;
 using static DarkSideSync.Interop.LuaNative;
 
-namespace DarkSideSync.LuaSide;
+namespace DarkSideSync;
 
 /// <summary>
 /// A view of a Lua state's stack for .NET utilities, valid only inside the decode or return

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using DarkSideSync.Engine;
-using DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Deliveries;
 using DarkSideSync.LuaSide;
 
-namespace DarkSideSync.Utilities;
+namespace DarkSideSync;
 
 /// <summary>
 /// A .NET utility's registration with one Lua state: the C# counterpart of the C API's utilid.

@@ -1,8 +1,9 @@
 using DarkSideSync.Interop;
-using DarkSideSync.Utilities;
 using static DarkSideSync.Interop.LuaNative;
 
-namespace DarkSideSync.Engine.Deliveries;
+using DarkSideSync.Engine;
+
+namespace DarkSideSync.Deliveries;
 
 /// <summary>A delivery of a C utility: its decode and return function pointers and its pData.</summary>
 internal sealed unsafe class NativeDelivery : Delivery
