@@ -68,7 +68,7 @@ public sealed class DescheduledProducerSpec : TestKit
     {
         var registration = producer.Utility.Registration;
         var queue = registration.Engine.Mailbox.Items;
-        var delivery = new ManagedDelivery<int>(registration, 0, static (_, _) => 0, null);
+        var delivery = ManagedDelivery<int>.Create(registration, 0, static (_, _) => 0, null);
         var previous = queue.Claim(delivery);
         return () => DeliveryQueue.Link(previous, delivery);
     }

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace DarkSideSync.Tests;
 
-/// <summary>The soak spec runs alone: it measures the process's threads, descriptors and memory.</summary>
+/// <summary>Specs that run alone: they measure the process's threads, descriptors, memory or allocations.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SoakCollection
 {

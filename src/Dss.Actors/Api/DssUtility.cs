@@ -77,7 +77,7 @@ public sealed class DssUtility
     public DssStatus Deliver<T>(T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(decode);
-        return _registration.Deliver(new ManagedDelivery<T>(_registration, data, decode, dropped));
+        return _registration.Deliver(ManagedDelivery<T>.Create(_registration, data, decode, dropped));
     }
 
     /// <summary>

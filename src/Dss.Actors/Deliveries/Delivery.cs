@@ -1,4 +1,5 @@
 using Akka.Event;
+using Debug = System.Diagnostics.Debug;
 using DarkSideSync.Queueing;
 using DarkSideSync.LuaSide;
 
@@ -12,11 +13,36 @@ namespace DarkSideSync.Deliveries;
 /// </summary>
 internal abstract class Delivery : QueueLink
 {
-    private int _state; // a DeliveryState; changed only by TryMove
+    private int _state; // a DeliveryState; changed by TryMove, or by Settle on the Lua thread out of Decoding
 
     protected Delivery(Registration owner) => Owner = owner;
 
-    public Registration Owner { get; }
+    /// <summary>The registration it was delivered to; set again when a recycled node is reused.</summary>
+    public Registration Owner { get; private set; }
+
+    /// <summary>The pool this node returns to once it is finished; null for deliveries that are never recycled (blocking ones).</summary>
+    public DeliveryPool? Pool { get; protected init; }
+
+    /// <summary>The next node of a chain of finished or recycled nodes (see <see cref="DeliveryPool"/>).</summary>
+    public Delivery? NextFree;
+
+    /// <summary>
+    /// Producer thread, on a recycled node taken from <see cref="Pool"/>: makes it a new queued
+    /// delivery of <paramref name="owner"/>. Nobody else references the node (see <see cref="DeliveryPool"/>).
+    /// </summary>
+    protected void Reuse(Registration owner)
+    {
+        Debug.Assert(Pool is not null && NextFree is null);
+        Owner = owner;
+        Next = null;
+        AwaitingNode = null;
+        Volatile.Write(ref _state, (int)DeliveryState.Queued);
+    }
+
+    /// <summary>Lua thread, when a finished node is retired: drops what it references (the producer's data), so the pool keeps nothing alive.</summary>
+    public virtual void Clear()
+    {
+    }
 
     /// <summary>True when a producer waits for Lua's answer (C: <c>ret != NULL</c>).</summary>
     public abstract bool WaitsForAnswer { get; }
@@ -28,6 +54,17 @@ internal abstract class Delivery : QueueLink
 
     public bool TryMove(DeliveryState from, DeliveryState to) =>
         Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
+
+    /// <summary>
+    /// Lua thread, owner's gate held: moves a delivery out of <see cref="DeliveryState.Decoding"/>
+    /// with a plain store. No compare-and-swap is needed: nobody else moves a delivery out of
+    /// Decoding (a canceller's moves start from Queued or AwaitingAnswer).
+    /// </summary>
+    public void Settle(DeliveryState to)
+    {
+        Debug.Assert(State == DeliveryState.Decoding && Owner.Gate.IsHeldByCurrentThread);
+        Volatile.Write(ref _state, (int)to);
+    }
 
     /// <summary>
     /// Lua thread, owner's gate held: the utility pushes a callback and its arguments;

@@ -1,17 +1,44 @@
-using DarkSideSync.LuaSide;
-
 using DarkSideSync.Engine;
+using DarkSideSync.Queueing;
 
 namespace DarkSideSync.Deliveries;
 
-/// <summary>A non-blocking delivery of a .NET utility: its data, its decode hook and an optional "dropped" hook.</summary>
-internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped) : Delivery(owner)
+/// <summary>A non-blocking delivery of a .NET utility: its data, its decode hook and an optional "dropped" hook. Recycled.</summary>
+internal sealed class ManagedDelivery<T> : Delivery
 {
+    private static readonly DeliveryPool Recycled = DeliveryPool.Of<ManagedDelivery<T>>();
+
+    private T _data = default!;
+    private LuaDecode<T> _decode = null!;
+    private Action<T, CancelReason>? _dropped;
+
+    private ManagedDelivery(Registration owner)
+        : base(owner) => Pool = Recycled;
+
+    /// <summary>Producer thread: a delivery of <paramref name="data"/>, on a recycled node when there is one.</summary>
+    public static ManagedDelivery<T> Create(Registration owner, T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped)
+    {
+        ManagedDelivery<T> delivery;
+        if (Recycled.TryRent(ProducerThread.Current) is ManagedDelivery<T> reused)
+        {
+            reused.Reuse(owner);
+            delivery = reused;
+        }
+        else
+        {
+            delivery = new ManagedDelivery<T>(owner);
+        }
+        delivery._data = data;
+        delivery._decode = decode;
+        delivery._dropped = dropped;
+        return delivery;
+    }
+
     public override bool WaitsForAnswer => false;
 
     public override bool TryDecode(lua_State L, out int pushed)
     {
-        pushed = decode(new LuaStack(L), data);
+        pushed = _decode(new LuaStack(L), _data);
         return true;
     }
 
@@ -22,7 +49,7 @@ internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T
     }
 
     // The counterpart of decode(NULL): the utility may release what the data holds (a Lua reference, say).
-    public override void CancelQueued(CancelReason reason) => RunDroppedHook(dropped, data, reason);
+    public override void CancelQueued(CancelReason reason) => RunDroppedHook(_dropped, _data, reason);
 
     public override void CancelAnswer(CancelReason reason)
     {
@@ -35,5 +62,12 @@ internal sealed class ManagedDelivery<T>(Registration owner, T data, LuaDecode<T
 
     public override void Release()
     {
+    }
+
+    public override void Clear()
+    {
+        _data = default!;
+        _decode = null!;
+        _dropped = null;
     }
 }

@@ -1,32 +1,58 @@
 using DarkSideSync.Interop;
+using DarkSideSync.Queueing;
 using static DarkSideSync.Interop.LuaNative;
 
 using DarkSideSync.Engine;
 
 namespace DarkSideSync.Deliveries;
 
-/// <summary>A delivery of a C utility: its decode and return function pointers and its pData.</summary>
+/// <summary>
+/// A delivery of a C utility: its decode and return function pointers and its pData.
+/// Non-blocking ones are recycled; a blocking one is its producer's to wait on, and is not.
+/// </summary>
 internal sealed unsafe class NativeDelivery : Delivery
 {
-    private readonly delegate* unmanaged[Cdecl]<lua_State, nint, nint, int> _decode;
-    private readonly delegate* unmanaged[Cdecl]<lua_State, nint, nint, int, int> _return;
-    private readonly nint _pData;
+    private static readonly DeliveryPool Recycled = DeliveryPool.Of<NativeDelivery>();
+
+    private delegate* unmanaged[Cdecl]<lua_State, nint, nint, int> _decode;
+    private delegate* unmanaged[Cdecl]<lua_State, nint, nint, int, int> _return;
+    private nint _pData;
     private readonly ManualResetEventSlim? _released; // only for blocking deliveries
 
-    public NativeDelivery(
+    private NativeDelivery(Registration owner, bool blocking)
+        : base(owner)
+    {
+        if (blocking)
+        {
+            _released = new ManualResetEventSlim(false);
+        }
+        else
+        {
+            Pool = Recycled;
+        }
+    }
+
+    /// <summary>Producer thread: a delivery of pData; a non-blocking one on a recycled node when there is one.</summary>
+    public static NativeDelivery Create(
         Registration owner,
         delegate* unmanaged[Cdecl]<lua_State, nint, nint, int> decode,
         delegate* unmanaged[Cdecl]<lua_State, nint, nint, int, int> ret,
         nint pData)
-        : base(owner)
     {
-        _decode = decode;
-        _return = ret;
-        _pData = pData;
-        if (ret != null)
+        NativeDelivery delivery;
+        if (ret == null && Recycled.TryRent(ProducerThread.Current) is NativeDelivery reused)
         {
-            _released = new ManualResetEventSlim(false);
+            reused.Reuse(owner);
+            delivery = reused;
         }
+        else
+        {
+            delivery = new NativeDelivery(owner, blocking: ret != null);
+        }
+        delivery._decode = decode;
+        delivery._return = ret;
+        delivery._pData = pData;
+        return delivery;
     }
 
     public override bool WaitsForAnswer => _return != null;

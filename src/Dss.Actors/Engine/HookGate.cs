@@ -47,14 +47,19 @@ internal sealed class HookGate
     /// Enters the gate for a holder that cannot keep a scope: the dispatch loop, which holds it
     /// across a call into C (the decode hook) and leaves it in a later call. Pair with <see cref="ExitHeld"/>.
     /// </summary>
-    public void EnterHeld()
+    /// <paramref name="gates"/> is the current thread's (<see cref="OfCurrentThread"/>), looked up
+    /// once per dispatch call: a thread-static read costs a call in a shared library.
+    public void EnterHeld(ThreadGates gates)
     {
         _lock.Enter();
-        CurrentThread.Held++;
+        gates.Held++;
     }
 
     /// <summary>Leaves a gate entered with <see cref="EnterHeld"/>, on the same thread.</summary>
-    public void ExitHeld() => Exit(CurrentThread);
+    public void ExitHeld(ThreadGates gates) => Exit(gates);
+
+    /// <summary>The current thread's count of held gates, for <see cref="EnterHeld"/>.</summary>
+    public static ThreadGates OfCurrentThread => CurrentThread;
 
     /// <summary>Enters the gate if that takes no waiting (re-entrant); on success dispose <paramref name="scope"/> to leave it.</summary>
     public bool TryEnter(out Scope scope)

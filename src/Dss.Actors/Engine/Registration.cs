@@ -20,7 +20,7 @@ internal sealed class Registration
     private readonly TaskCompletionSource _unregistered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _phase;            // Registered → Unregistering → Unregistered, never back
     private int _cancelCalled;     // 1 once stop-DSS called the cancel hook: it is called at most once
-    private PaddedCounter _producersInside; // producer threads between the phase check and the post in Deliver
+    private readonly StripedCounter _producersInside = new(); // producer threads between the phase check and the post in Deliver
 
     public Registration(DssEngine engine, nint utilId, object libId, Action cancel)
     {
@@ -53,7 +53,7 @@ internal sealed class Registration
     /// <summary>Any thread. Queues <paramref name="delivery"/> unless the utility or DSS stopped.</summary>
     public DssStatus Deliver(Delivery delivery)
     {
-        Interlocked.Increment(ref _producersInside.Value);
+        int stripe = _producersInside.Add(1);
         try
         {
             // After the increment (a full fence): Unregister either sees this producer inside,
@@ -66,7 +66,7 @@ internal sealed class Registration
         }
         finally
         {
-            Interlocked.Decrement(ref _producersInside.Value);
+            _producersInside.Add(stripe, -1);
         }
     }
 
@@ -115,7 +115,7 @@ internal sealed class Registration
             return DssStatus.InvalidUtilId;
         }
         var spin = new SpinWait();
-        while (Volatile.Read(ref _producersInside.Value) != 0)
+        while (_producersInside.Sum != 0)
         {
             spin.SpinOnce();
         }

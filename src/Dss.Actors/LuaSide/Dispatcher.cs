@@ -24,6 +24,7 @@ internal sealed unsafe class Dispatcher
     private const int TakeEnd = -1, TakeDecode = -2;
 
     private Delivery? _decoding; // the delivery whose C decode runs now; its owner's gate is held
+    private HookGate.ThreadGates? _luaThreadGates; // the Lua thread's, looked up once per dispatch call
 
     /// <summary>The functions the C loop calls (dispatch_loop.c's dss_dispatch_engine, field for field).</summary>
     public static Engine EngineFunctions => new()
@@ -85,6 +86,7 @@ internal sealed unsafe class Dispatcher
             }
             lua_pushvalue(L, handler == LUA_TFUNCTION ? 2 : lua_upvalueindex(2));
             call->Binding = *slot;
+            binding.Dispatcher._luaThreadGates = HookGate.OfCurrentThread;
             call->Epoch = binding.Stops;
             call->Max = (int)Math.Min(int.MaxValue, max > 0 ? max : SizeRearmedWhenEmpty(engine));
             return 0;
@@ -145,6 +147,7 @@ internal sealed unsafe class Dispatcher
             return TakeEnd; // dispatch called from inside a C decode: that decode is not done
         }
         var mailbox = engine.Mailbox;
+        var gates = _luaThreadGates!;
         while (true)
         {
             if (!mailbox.TryPeekOldest(out var delivery))
@@ -152,12 +155,12 @@ internal sealed unsafe class Dispatcher
                 return TakeEnd;
             }
             var gate = delivery.Owner.Gate;
-            gate.EnterHeld();
+            gate.EnterHeld(gates);
             // Peeked, not taken: an unregister holding the gate still finds it in the queue.
             mailbox.RemoveOldest();
             if (!delivery.TryMove(DeliveryState.Queued, DeliveryState.Decoding))
             {
-                gate.ExitHeld();
+                gate.ExitHeld(gates);
                 continue; // cancelled while queued; already accounted for
             }
             mailbox.Claimed();
@@ -168,12 +171,12 @@ internal sealed unsafe class Dispatcher
                 native.HandOver(out call->Decode, out call->PData, out call->UtilId);
                 return TakeDecode;
             }
-            return DecodeHere(L, delivery);
+            return DecodeHere(L, delivery, gates);
         }
     }
 
     // A .NET utility's decode, which cannot raise a Lua error; the gate is held and left here.
-    private static int DecodeHere(lua_State L, Delivery delivery)
+    private static int DecodeHere(lua_State L, Delivery delivery, HookGate.ThreadGates gates)
     {
         int pushed;
         try
@@ -187,7 +190,7 @@ internal sealed unsafe class Dispatcher
             delivery.Fail(e);
             pushed = 0;
         }
-        return Arrange(L, delivery, pushed);
+        return Arrange(L, delivery, pushed, gates);
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -198,7 +201,7 @@ internal sealed unsafe class Dispatcher
         dispatcher._decoding = null;
         try
         {
-            return Arrange(L, delivery, claimed);
+            return Arrange(L, delivery, claimed, dispatcher._luaThreadGates!);
         }
         catch (Exception e)
         {
@@ -210,7 +213,7 @@ internal sealed unsafe class Dispatcher
     // Gate held; leaves it. The decoded values are the top `pushed` of the frame: the callback
     // and its arguments (a blocking delivery's waitingthread_callback goes first among those).
     // Returns how many values the loop calls with, 0 for none.
-    private static int Arrange(lua_State L, Delivery delivery, int pushed)
+    private static int Arrange(lua_State L, Delivery delivery, int pushed, HookGate.ThreadGates gates)
     {
         var gate = delivery.Owner.Gate;
         try
@@ -238,7 +241,7 @@ internal sealed unsafe class Dispatcher
         }
         finally
         {
-            gate.ExitHeld(); // may run a stop-DSS the decode deferred: the next take then ends the call
+            gate.ExitHeld(gates); // may run a stop-DSS the decode deferred: the next take then ends the call
         }
     }
 
@@ -255,7 +258,7 @@ internal sealed unsafe class Dispatcher
             if (delivery is not null)
             {
                 Settlement.AfterRaisingDecode(delivery);
-                delivery.Owner.Gate.ExitHeld();
+                delivery.Owner.Gate.ExitHeld(dispatcher._luaThreadGates!);
             }
         }
         catch (Exception e)

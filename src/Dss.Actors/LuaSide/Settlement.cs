@@ -19,16 +19,16 @@ internal static class Settlement
         Debug.Assert(delivery.Owner.Gate.IsHeldByCurrentThread && delivery.State == DeliveryState.Decoding);
         if (pushed == 0 || !delivery.WaitsForAnswer)
         {
-            Moved(delivery.TryMove(DeliveryState.Decoding, DeliveryState.Completed));
+            delivery.Settle(DeliveryState.Completed);
             delivery.Release();
         }
         else if (delivery.Owner.TryAwaitAnswer(delivery))
         {
-            Moved(delivery.TryMove(DeliveryState.Decoding, DeliveryState.AwaitingAnswer));
+            delivery.Settle(DeliveryState.AwaitingAnswer);
         }
         else
         {
-            Moved(delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled));
+            delivery.Settle(DeliveryState.Cancelled);
             delivery.CancelAnswer(CancelReason.UtilityUnregistered);
             delivery.Release();
         }
@@ -39,10 +39,7 @@ internal static class Settlement
     public static void AfterRaisingDecode(Delivery delivery)
     {
         Debug.Assert(delivery.Owner.Gate.IsHeldByCurrentThread);
-        Moved(delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled));
+        delivery.Settle(DeliveryState.Cancelled);
         delivery.Release();
     }
-
-    // Only the Lua thread moves a delivery out of Decoding, and only under its gate: a failed move is a bug.
-    private static void Moved(bool moved) => Debug.Assert(moved, "a decoding delivery is moved on by the Lua thread alone");
 }

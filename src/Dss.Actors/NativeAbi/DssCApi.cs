@@ -157,7 +157,7 @@ internal static unsafe class DssCApi
                 // answer this delivery, or would wait for the hook's gate, while it blocks here.
                 return (int)DssStatus.WouldDeadlock;
             }
-            var delivery = new NativeDelivery(
+            var delivery = NativeDelivery.Create(
                 registration,
                 (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int>)decode,
                 (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int, int>)ret,

@@ -48,8 +48,17 @@ internal sealed class DeliveryQueue
         return delivery is not null;
     }
 
-    /// <summary>Lua thread only: removes the delivery <see cref="TryPeek"/> returned.</summary>
-    public void RemoveOldest() => Volatile.Write(ref _taken, _taken.Next!);
+    /// <summary>
+    /// Lua thread only: removes the delivery <see cref="TryPeek"/> returned. That delivery stays
+    /// the consumer's end (its Next is where the next post links); the link it replaces is
+    /// returned: no longer reachable from the queue, except by a <see cref="Snapshot"/> walking it now.
+    /// </summary>
+    public QueueLink RemoveOldest()
+    {
+        var previous = _taken;
+        Volatile.Write(ref _taken, previous.Next!);
+        return previous;
+    }
 
     /// <summary>
     /// Any thread: every delivery posted before this call and not yet taken, oldest first

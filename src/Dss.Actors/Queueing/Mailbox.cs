@@ -1,5 +1,5 @@
-using DarkSideSync.Engine;
 using DarkSideSync.Deliveries;
+using Debug = System.Diagnostics.Debug;
 
 namespace DarkSideSync.Queueing;
 
@@ -13,28 +13,37 @@ namespace DarkSideSync.Queueing;
 /// </remarks>
 internal sealed class Mailbox
 {
+    // Finished nodes retired in one go: a fence and a look at _snapshots per batch, not per item.
+    private const int RetireBatch = 64;
+
     private readonly DeliveryQueue _items = new();
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
-    // Count = posted - claimed - withdrawn. Three counters, each written by one side only and
-    // on cache lines of its own, so producers and the Lua thread never fight over one line.
-    private PaddedCounter _posted;    // producers (Interlocked)
+    // Count = posted - claimed - withdrawn. Each written by one side only, so producers and
+    // the Lua thread never fight over one cache line; producers each write a stripe of their own.
+    private readonly StripedCounter _posted = new(); // producers
     private PaddedCounter _claimed;   // the Lua thread only
     private PaddedCounter _withdrawn; // cancellers (Interlocked): unregister, stop-DSS, timeouts
     private int _luaThreadAsleep;     // 1 while the Lua thread blocks in WaitForWork
+    private int _snapshots;           // Snapshot walks in progress; retired nodes are not recycled meanwhile
+    private Delivery? _retiredFirst, _retiredLast; // Lua thread only: finished recyclable nodes, chained through NextFree
+    private int _retiredCount;
 
     /// <summary>The queue itself, for tests that stand in for a descheduled producer.</summary>
     internal DeliveryQueue Items => _items;
 
     /// <summary>Items still queued (posted, neither claimed by the Lua thread nor withdrawn). A moment's view.</summary>
     public int Count =>
-        (int)Math.Max(0, Volatile.Read(ref _posted.Value) - Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _withdrawn.Value));
+        (int)Math.Max(0, _posted.Sum - Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _withdrawn.Value));
+
+    /// <summary>Deliveries accepted into this queue since it was created (a moment's view).</summary>
+    public long Posted => _posted.Sum;
 
     /// <summary>Any thread.</summary>
     public void Post(Delivery delivery)
     {
         _items.Enqueue(delivery);
-        Interlocked.Increment(ref _posted.Value);
-        // The increment is a full fence: either this read sees the sleeper, or the sleeper's
+        _posted.Add(1);
+        // The add is a full fence: either this read sees the sleeper, or the sleeper's
         // re-check of Count after it announced itself sees this item.
         if (Volatile.Read(ref _luaThreadAsleep) != 0)
         {
@@ -45,21 +54,84 @@ internal sealed class Mailbox
     /// <summary>Lua thread only: the oldest item, left in the queue until <see cref="RemoveOldest"/>.</summary>
     public bool TryPeekOldest(out Delivery delivery) => _items.TryPeek(out delivery!);
 
-    /// <summary>Lua thread only: removes the item <see cref="TryPeekOldest"/> returned.</summary>
-    public void RemoveOldest() => _items.RemoveOldest();
-
-    /// <summary>Lua thread only: it claimed a queued item. Returns how many are still queued.</summary>
-    public int Claimed()
+    /// <summary>
+    /// Lua thread only: removes the item <see cref="TryPeekOldest"/> returned. The item removed
+    /// before it is finished now (the Lua thread is done with an item before it takes the
+    /// next), so a recyclable one is retired, to go back to its pool.
+    /// </summary>
+    public void RemoveOldest()
     {
-        Volatile.Write(ref _claimed.Value, _claimed.Value + 1);
-        return Count;
+        if (_items.RemoveOldest() is Delivery { Pool: not null } finished)
+        {
+            Retire(finished);
+        }
     }
+
+    private void Retire(Delivery finished)
+    {
+        Debug.Assert(finished.State is DeliveryState.Completed or DeliveryState.Cancelled, "only a finished delivery is recycled");
+        finished.Clear();
+        if (_retiredLast is null)
+        {
+            _retiredFirst = finished;
+        }
+        else
+        {
+            _retiredLast.NextFree = finished;
+        }
+        _retiredLast = finished;
+        if (++_retiredCount >= RetireBatch)
+        {
+            Recycle();
+        }
+    }
+
+    // A snapshot that began before the nodes were removed may be walking them: hand them back
+    // only when none is in progress. The fence pairs with Snapshot's increment: a snapshot that
+    // the read below misses began after the removals, so it starts past the retired nodes.
+    private void Recycle()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _snapshots) != 0)
+        {
+            return; // try again after the next batch
+        }
+        var node = _retiredFirst;
+        while (node is not null)
+        {
+            var pool = node.Pool!;
+            var first = node;
+            var last = node;
+            while (last.NextFree is { } next && next.Pool == pool)
+            {
+                last = next;
+            }
+            node = last.NextFree;
+            pool.Return(first, last);
+        }
+        _retiredFirst = _retiredLast = null;
+        _retiredCount = 0;
+    }
+
+    /// <summary>Lua thread only: it claimed a queued item.</summary>
+    public void Claimed() => Volatile.Write(ref _claimed.Value, _claimed.Value + 1);
 
     /// <summary>Any thread: a queued item was cancelled, so it no longer counts.</summary>
     public void Withdrawn() => Interlocked.Increment(ref _withdrawn.Value);
 
     /// <summary>Any thread: the items in FIFO order at one moment (for the stop-utility sequence).</summary>
-    public List<Delivery> Snapshot() => _items.Snapshot();
+    public List<Delivery> Snapshot()
+    {
+        Interlocked.Increment(ref _snapshots); // before the walk reads the queue's ends (see Recycle)
+        try
+        {
+            return _items.Snapshot();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _snapshots);
+        }
+    }
 
     /// <summary>Lua thread only: sleeps until an item is queued or the timeout passes. Returns the queue size.</summary>
     public int WaitForWork(TimeSpan timeout)
