@@ -319,6 +319,38 @@ public sealed class DispatchNativeSpec(NativeModuleFixture module)
     }
 
     [Fact]
+    public async Task A_raising_C_ret_must_reach_the_handler_through_the_callback_and_release_the_producer()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local errors = {}
+            local u = assert(fu.new{ callback = answer })
+            u:ask("ok", "raise")
+            queued(1)
+            print(darksidesync.dispatch(nil, function(e) errors[#errors + 1] = e end))
+            collectgarbage()
+            collectgarbage()
+            print(#errors, errors[1]:find("faulty_utility: ret raised for item 1", 1, true) ~= nil)
+            print("released", settled(u))
+            u:join()
+            local s = u:stats()
+            print("accepted", s.accepted, "released", s.released, "raised", s.raised, "garbage", s.garbage)
+            print("unregister", u:unregister(), "check", u:check())
+            """);
+
+        Assert.Equal(
+            [
+                "1\t0",
+                "1\ttrue",
+                "released\ttrue",
+                "accepted\t1\treleased\t1\traised\t1\tgarbage\t0",
+                "unregister\tSUCCESS\tcheck\tok",
+            ],
+            result.AssertEnded("the producer of a delivery whose ret raised under dispatch was never released").Lines);
+    }
+
+    [Fact]
     public async Task Poll_must_still_raise_the_error_of_a_raising_C_decode_to_its_caller()
     {
         await _lua.AddFaultyUtilityAsync();

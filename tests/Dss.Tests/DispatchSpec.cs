@@ -356,6 +356,30 @@ public sealed class DispatchSpec : TestKit
         Assert.EndsWith("decode raised 2", _lua.String("err"));
     }
 
+    [Fact]
+    public void A_raising_c_ret_reaches_the_handler_through_the_callback_and_releases_the_producer()
+    {
+        var hooks = DispatchRaisingHooks.Load();
+        RegisterC(new CApiLog());
+        _lua.Run("function on_item(reply, v) reply(v) seen[#seen + 1] = 'after reply' end");
+        int status = 0;
+        int retsBefore = hooks.Count(RaisingCHooks.Rets);
+        int cancelsBefore = hooks.Count(RaisingCHooks.NullRets) + hooks.Count(RaisingCHooks.GarbageRets);
+        _threads.Start("blocked on a raising ret", () => status = _api!.DeliverRaw(_cUtilId, hooks.PushingDecode, hooks.RaisingRet, 12));
+        WaitQueued(1);
+
+        _lua.Run("errors = {} ran, remaining = darksidesync.dispatch(nil, function(e) errors[#errors + 1] = e end) collectgarbage() collectgarbage()");
+
+        _threads.Join(Patience);
+        Assert.Equal(Success, status);
+        Assert.Equal(1, _lua.Integer("#errors"));
+        Assert.EndsWith("ret raised 12", _lua.String("errors[1]"));
+        Assert.Equal(0, _lua.Integer("#seen")); // the error left the callback at reply(v)
+        Assert.Equal(1, _lua.Integer("ran"));
+        Assert.Equal(retsBefore + 1, hooks.Count(RaisingCHooks.Rets));
+        Assert.Equal(cancelsBefore, hooks.Count(RaisingCHooks.NullRets) + hooks.Count(RaisingCHooks.GarbageRets)); // no further ret for its pData
+    }
+
     // ---- blocking deliveries ----
 
     [Fact]

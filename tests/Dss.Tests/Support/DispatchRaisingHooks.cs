@@ -19,6 +19,7 @@ internal sealed unsafe class DispatchRaisingHooks
     {
         RaisingDecode = NativeLibrary.GetExport(library, "raising_decode");
         PushingDecode = NativeLibrary.GetExport(library, "pushing_decode");
+        RaisingRet = NativeLibrary.GetExport(library, "raising_ret");
         QuietRet = NativeLibrary.GetExport(library, "quiet_ret");
         _count = (delegate* unmanaged[Cdecl]<int, int>)NativeLibrary.GetExport(library, "hooks_count");
     }
@@ -31,6 +32,9 @@ internal sealed unsafe class DispatchRaisingHooks
 
     /// <summary>Pushes <c>on_item(pData)</c>.</summary>
     public nint PushingDecode { get; }
+
+    /// <summary><c>luaL_error(L, "ret raised %d", pData)</c>.</summary>
+    public nint RaisingRet { get; }
 
     public nint QuietRet { get; }
 
