@@ -41,6 +41,14 @@ internal sealed unsafe class NativeDelivery : Delivery
         return status == LUA_OK;
     }
 
+    /// <summary>For the dispatch loop, which calls decode itself (in C): the hook and its arguments.</summary>
+    public void HandOver(out nint decode, out nint pData, out nint utilId)
+    {
+        decode = (nint)_decode;
+        pData = _pData;
+        utilId = Owner.UtilId;
+    }
+
     public override bool TryAnswer(lua_State L, bool garbage, out int results)
     {
         int status = HookCalls.dss_call_return(L, (nint)_return, _pData, Owner.UtilId, garbage ? 1 : 0, lua_gettop(L));

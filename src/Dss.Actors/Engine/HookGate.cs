@@ -43,6 +43,19 @@ internal sealed class HookGate
         return new Scope(this, gates);
     }
 
+    /// <summary>
+    /// Enters the gate for a holder that cannot keep a scope: the dispatch loop, which holds it
+    /// across a call into C (the decode hook) and leaves it in a later call. Pair with <see cref="ExitHeld"/>.
+    /// </summary>
+    public void EnterHeld()
+    {
+        _lock.Enter();
+        CurrentThread.Held++;
+    }
+
+    /// <summary>Leaves a gate entered with <see cref="EnterHeld"/>, on the same thread.</summary>
+    public void ExitHeld() => Exit(CurrentThread);
+
     /// <summary>Enters the gate if that takes no waiting (re-entrant); on success dispose <paramref name="scope"/> to leave it.</summary>
     public bool TryEnter(out Scope scope)
     {

@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace DarkSideSync.Interop;
 
 /// <summary>
-/// The C trampoline (<c>hook_calls.c</c>) through which the engine calls C utilities' decode
-/// and return hooks on the Lua thread, so that a hook raising a Lua error longjmps only over
-/// C frames, into a lua_pcall, and never over a .NET frame.
+/// The engine's C side: the trampoline (<c>hook_calls.c</c>) through which the engine calls C
+/// utilities' decode and return hooks on the Lua thread, and <c>darksidesync.dispatch</c>
+/// (<c>dispatch_loop.c</c>), so that a hook or a callback raising a Lua error longjmps only
+/// over C frames, into a lua_pcall, and never over a .NET frame.
 /// </summary>
 /// <remarks>
 /// .NET hosts load it as <c>libdarksidesync_hooks.so</c> from beside Dss.Actors.dll; the
@@ -44,9 +45,22 @@ internal static unsafe partial class HookCalls
     [LibraryImport(Library)]
     private static partial void dss_hooks_init(LuaFunctions* functions);
 
+    [LibraryImport(Library)]
+    private static partial void dss_dispatch_init(LuaSide.Dispatcher.Engine* functions);
+
+    [LibraryImport(Library)]
+    private static partial void dss_dispatch_functions(nint* dispatch, nint* run);
+
+    /// <summary>The C function that is <c>darksidesync.dispatch</c> (dispatch_loop.c); set by <see cref="EnsureInitialized"/>.</summary>
+    public static nint DispatchFunction { get; private set; }
+
+    /// <summary>The C function dispatch runs under lua_pcall; one closure of it per state is dispatch's upvalue 3.</summary>
+    public static nint DispatchRunFunction { get; private set; }
+
     /// <summary>
-    /// Any thread, before the first hook call (the first C utility's reg calls it): hands the
-    /// trampoline the Lua functions this engine's interop is bound to. Idempotent.
+    /// Any thread, before the first hook call or dispatch (loading the module calls it): hands
+    /// the C side the Lua functions this engine's interop is bound to, and the engine's
+    /// functions for dispatch. Idempotent.
     /// </summary>
     /// <exception cref="DllNotFoundException">libdarksidesync_hooks.so is not beside Dss.Actors.dll.</exception>
     public static void EnsureInitialized()
@@ -66,11 +80,21 @@ internal static unsafe partial class HookCalls
                 SetTop = NativeLibrary.GetExport(lua, "lua_settop"),
                 ToUserdata = NativeLibrary.GetExport(lua, "lua_touserdata"),
                 PushCClosure = NativeLibrary.GetExport(lua, "lua_pushcclosure"),
+                PushValue = NativeLibrary.GetExport(lua, "lua_pushvalue"),
                 PushLightUserdata = NativeLibrary.GetExport(lua, "lua_pushlightuserdata"),
                 Rotate = NativeLibrary.GetExport(lua, "lua_rotate"),
                 PCallK = NativeLibrary.GetExport(lua, "lua_pcallk"),
+                CallK = NativeLibrary.GetExport(lua, "lua_callk"),
+                PushInteger = NativeLibrary.GetExport(lua, "lua_pushinteger"),
+                Error = NativeLibrary.GetExport(lua, "lua_error"),
             };
             dss_hooks_init(&functions);
+            var engine = LuaSide.Dispatcher.EngineFunctions;
+            dss_dispatch_init(&engine);
+            nint dispatch, run;
+            dss_dispatch_functions(&dispatch, &run);
+            DispatchFunction = dispatch;
+            DispatchRunFunction = run;
             _initialized = true;
         }
     }
@@ -83,8 +107,12 @@ internal static unsafe partial class HookCalls
         public nint SetTop;
         public nint ToUserdata;
         public nint PushCClosure;
+        public nint PushValue;
         public nint PushLightUserdata;
         public nint Rotate;
         public nint PCallK;
+        public nint CallK;
+        public nint PushInteger;
+        public nint Error;
     }
 }

@@ -14,6 +14,13 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Library)]
     public static partial void lua_toclose(lua_State L, int idx);
 
+    /// <summary>Pushes "chunkname:currentline: " of the function at <paramref name="level"/> (1: the caller of the running C function), as luaL_error does.</summary>
+    [LibraryImport(Library)]
+    public static partial void luaL_where(lua_State L, int level);
+
+    [LibraryImport(Library)]
+    public static partial void lua_concat(lua_State L, int n);
+
     /// <summary>Loads and runs a chunk in protected mode: a Lua error comes back as a status, never as a longjmp.</summary>
     public static int lua_pcall(lua_State L, int nargs, int nresults) => lua_pcallk(L, nargs, nresults, 0, 0, 0);
 

@@ -9,36 +9,13 @@
  * a C function called by lua_pcall, and a longjmp from the hook crosses only C frames
  * (the hook's and run_*'s) before lua_pcall catches it and returns the error.
  *
- * Built twice from this one file: into libdarksidesync_hooks.so beside Dss.Actors.dll for
- * .NET hosts, and statically into darksidesync.so. Either way it calls Lua only through
- * the functions dss_hooks_init hands it -- the same ones the engine's own interop is
- * bound to -- so there is one Lua in the process, whichever library provides it.
- * No Lua headers needed: the few declarations below are Lua 5.4's ABI.
+ * Built twice, with dispatch_loop.c: into libdarksidesync_hooks.so beside Dss.Actors.dll
+ * for .NET hosts, and statically into darksidesync.so. Either way it calls Lua only
+ * through the functions dss_hooks_init hands it (see lua_abi.h).
  */
-#include <stddef.h>
-#include <stdint.h>
+#include "lua_abi.h"
 
-typedef struct lua_State lua_State;
-typedef int (*lua_CFunction)(lua_State *L);
-
-#define LUA_MULTRET (-1)
-
-typedef int (*dss_decode_fn)(lua_State *L, void *pData, void *utilid);
-typedef int (*dss_return_fn)(lua_State *L, void *pData, void *utilid, int garbage);
-
-/* The Lua functions these calls need; none of them raises (pushcclosure with no upvalues
-   and pushlightuserdata allocate nothing). */
-typedef struct dss_lua_functions {
-    int (*gettop)(lua_State *L);
-    void (*settop)(lua_State *L, int idx);
-    void *(*touserdata)(lua_State *L, int idx);
-    void (*pushcclosure)(lua_State *L, lua_CFunction fn, int n);
-    void (*pushlightuserdata)(lua_State *L, void *p);
-    void (*rotate)(lua_State *L, int idx, int n);
-    int (*pcallk)(lua_State *L, int nargs, int nresults, int msgh, intptr_t ctx, void *k);
-} dss_lua_functions;
-
-static dss_lua_functions lua; /* written once by dss_hooks_init, before any hook call */
+dss_lua_functions dss_lua; /* written once by dss_hooks_init, before any hook call */
 
 /* One hook call, on the C stack of dss_call_*; run_* reaches it through a light userdata. */
 typedef struct hook_call {
@@ -51,35 +28,26 @@ typedef struct hook_call {
 
 void dss_hooks_init(const dss_lua_functions *functions)
 {
-    lua = *functions;
-}
-
-/* What a hook says it pushed, bounded by the `available` values above its frame's own: a
-   hook that lies is not believed. (A decode that emptied its whole frame leaves -1.) */
-static int clamp_results(int claimed, int available)
-{
-    if (available < 0)
-        available = 0;
-    return claimed < 0 ? 0 : claimed > available ? available : claimed;
+    dss_lua = *functions;
 }
 
 /* Run by lua_pcall with one argument, the hook_call at index 1; what decode pushed above
    it (as far as it says) are the results. */
 static int run_decode(lua_State *L)
 {
-    const hook_call *call = lua.touserdata(L, 1);
+    const hook_call *call = dss_lua.touserdata(L, 1);
     int claimed = call->decode(L, call->pData, call->utilid);
-    return clamp_results(claimed, lua.gettop(L) - 1);
+    return dss_clamp_results(claimed, dss_lua.gettop(L) - 1);
 }
 
 /* Run by lua_pcall with Lua's answer as its arguments and the hook_call on top; ret sees
    the answer alone, as the whole stack (index 1 to gettop). */
 static int run_return(lua_State *L)
 {
-    const hook_call *call = lua.touserdata(L, -1);
-    lua.settop(L, -2);
+    const hook_call *call = dss_lua.touserdata(L, -1);
+    dss_lua.settop(L, -2);
     int claimed = call->ret(L, call->pData, call->utilid, call->garbage);
-    return clamp_results(claimed, lua.gettop(L));
+    return dss_clamp_results(claimed, dss_lua.gettop(L));
 }
 
 /*
@@ -93,9 +61,9 @@ static int run_return(lua_State *L)
 int dss_call_decode(lua_State *L, dss_decode_fn decode, void *pData, void *utilid)
 {
     hook_call call = { decode, NULL, pData, utilid, 0 };
-    lua.pushcclosure(L, run_decode, 0);
-    lua.pushlightuserdata(L, &call);
-    return lua.pcallk(L, 1, LUA_MULTRET, 0, 0, NULL);
+    dss_lua.pushcclosure(L, run_decode, 0);
+    dss_lua.pushlightuserdata(L, &call);
+    return dss_lua.pcallk(L, 1, LUA_MULTRET, 0, 0, NULL);
 }
 
 /*
@@ -106,8 +74,8 @@ int dss_call_decode(lua_State *L, dss_decode_fn decode, void *pData, void *utili
 int dss_call_return(lua_State *L, dss_return_fn ret, void *pData, void *utilid, int garbage, int nargs)
 {
     hook_call call = { NULL, ret, pData, utilid, garbage };
-    lua.pushcclosure(L, run_return, 0);
-    lua.rotate(L, 1, 1);
-    lua.pushlightuserdata(L, &call);
-    return lua.pcallk(L, nargs + 1, LUA_MULTRET, 0, 0, NULL);
+    dss_lua.pushcclosure(L, run_return, 0);
+    dss_lua.rotate(L, 1, 1);
+    dss_lua.pushlightuserdata(L, &call);
+    return dss_lua.pcallk(L, nargs + 1, LUA_MULTRET, 0, 0, NULL);
 }

@@ -36,6 +36,26 @@ internal static unsafe class LuaArguments
             : $"bad argument #{arg} to '{function}' (number expected, got {TypeName(L, arg)})";
     }
 
+    /// <summary>A count: nil or absent is 0 (the caller's default), else an integer ≥ 1.</summary>
+    public static string? CheckOptionalCount(lua_State L, int arg, string function, out long count)
+    {
+        count = 0;
+        if (lua_isnoneornil(L, arg))
+        {
+            return null;
+        }
+        if (CheckInteger(L, arg, function, out long value) is { } error)
+        {
+            return error;
+        }
+        if (value < 1)
+        {
+            return $"bad argument #{arg} to '{function}' (a count of at least 1 expected, got {value})";
+        }
+        count = value;
+        return null;
+    }
+
     /// <summary>A timeout in seconds: nil or absent is null (no limit), else a number ≥ 0.</summary>
     public static string? CheckOptionalSeconds(lua_State L, int arg, string function, out TimeSpan? timeout)
     {
@@ -58,7 +78,7 @@ internal static unsafe class LuaArguments
         return null;
     }
 
-    private static string TypeName(lua_State L, int arg) => lua_type(L, arg) switch
+    public static string TypeName(lua_State L, int arg) => lua_type(L, arg) switch
     {
         LUA_TNONE => "no value",
         LUA_TNIL => "nil",

@@ -49,6 +49,12 @@ internal sealed unsafe class LuaBinding
 
     public DssSettings Settings { get; }
 
+    /// <summary>How many times DSS stopped for this state: a dispatch that began before a stop ends.</summary>
+    public int Stops { get; private set; }
+
+    /// <summary>The engine's side of this state's dispatch calls.</summary>
+    public Dispatcher Dispatcher { get; } = new();
+
     /// <summary>The running DSS of this state; null while stopped.</summary>
     public DssEngine? Engine { get; private set; }
 
@@ -146,6 +152,7 @@ internal sealed unsafe class LuaBinding
         finally
         {
             Engine = null;
+            Stops++;
         }
     }
 

@@ -21,7 +21,7 @@ namespace DarkSideSync.LuaSide;
 /// </remarks>
 internal static unsafe class LuaFunctions
 {
-    private const string NotStarted = "DSS was not started yet, or already stopped";
+    public const string NotStarted = "DSS was not started yet, or already stopped";
 
     /// <summary>
     /// Lua thread, the body of <c>luaopen_darksidesync</c>: starts DSS for the state if needed
@@ -30,6 +30,7 @@ internal static unsafe class LuaFunctions
     /// </summary>
     public static int Open(lua_State L, ActorSystem system)
     {
+        Interop.HookCalls.EnsureInitialized(); // dispatch is C
         int top = lua_gettop(L);
         LuaBinding.PushBinding(L, system);
         int binding = lua_gettop(L);
@@ -44,6 +45,8 @@ internal static unsafe class LuaFunctions
         AddFunction(L, binding, "start\0"u8, &Start);
         AddFunction(L, binding, "stop\0"u8, &Stop);
         AddFunction(L, binding, "wait\0"u8, &Wait);
+        Dispatcher.PushFunction(L, binding, binding + 1, binding + 2);
+        lua_setfield(L, -2, "dispatch\0"u8);
 
         var chunk = ModuleChunk.Value;
         int status = luaL_loadbuffer(L, chunk, "=darksidesync.lua\0"u8);

@@ -82,8 +82,7 @@ internal static class Poller
             {
                 // That delivery ends here, as if cancelled: no further hook call for its data. The
                 // error is not logged: poll raises it to the Lua code that called it.
-                delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled);
-                delivery.Release();
+                Settlement.AfterRaisingDecode(delivery);
                 return Raised;
             }
             pushed = Math.Clamp(pushed, 0, Math.Max(0, lua_gettop(L) - top));
@@ -96,28 +95,11 @@ internal static class Poller
             pushed = 0;
         }
 
-        if (pushed == 0 || !delivery.WaitsForAnswer)
+        if (!Settlement.AfterDecode(delivery, pushed))
         {
-            delivery.TryMove(DeliveryState.Decoding, DeliveryState.Completed);
-            delivery.Release();
-            if (pushed == 0)
-            {
-                lua_settop(L, top);
-                lua_pushinteger(L, owner.Engine.Mailbox.Count);
-                return 1;
-            }
-        }
-        else if (owner.TryAwaitAnswer(delivery))
-        {
-            delivery.TryMove(DeliveryState.Decoding, DeliveryState.AwaitingAnswer);
-        }
-        else
-        {
-            // The utility unregistered from inside its own decode: end the delivery now; the
-            // callback Lua gets is spent.
-            delivery.TryMove(DeliveryState.Decoding, DeliveryState.Cancelled);
-            delivery.CancelAnswer(CancelReason.UtilityUnregistered);
-            delivery.Release();
+            lua_settop(L, top);
+            lua_pushinteger(L, owner.Engine.Mailbox.Count);
+            return 1;
         }
 
         // The decoded values are the top `pushed` values: callback first, then its arguments.

@@ -5,67 +5,46 @@
 -- message; the wrappers below raise it at the level of the code that called them.
 local core, version = ...
 
-local error, tostring, xpcall, unpack = error, tostring, xpcall, table.unpack
-local traceback = debug.traceback
+local error, type = error, type
 
 local function check(ok, ...)
   if ok == nil then error((...), 2) end
   return ok, ...
 end
 
--- poll is the hot path: it raises its own errors, so it needs no wrapper.
-local poll = core.poll
+-- poll and dispatch are the hot path: they raise their own errors, so they need no wrapper.
+local poll, dispatch = core.poll, core.dispatch
 
 local M = {
   _VERSION = version,
   poll = poll,
+  dispatch = dispatch,
 }
 
-for _, name in ipairs { "queuesize", "setport", "getport", "start", "wait" } do
+for _, name in ipairs { "queuesize", "setport", "getport", "start", "stop", "wait" } do
   local f = core[name]
   M[name] = function(...) return check(f(...)) end
 end
 
--- Counts stop() calls, so a drain can tell that one of its callbacks stopped DSS.
-local stops = 0
-local core_stop, core_queuesize = core.stop, core.queuesize
-function M.stop(...)
-  stops = stops + 1
-  return check(core_stop(...))
-end
+local core_queuesize = core.queuesize
 
-local function default_error_handler(err)
-  io.stderr:write(traceback("darksidesync: error in a callback: " .. tostring(err), 2), "\n")
-end
-
--- Runs the callback of every queued delivery, oldest first, each under xpcall with
--- `errorhandler` (default: print the error and a traceback to stderr). A utility's decode
--- that raises an error (it must not, but DSS survives it) goes to the same handler, and
--- draining goes on. Returns how many callbacks ran; returns early when a callback stops
--- DSS. With coalesced UDP wake-ups, call this on every wake-up.
+-- Runs the callback of every queued delivery, oldest first, until the queue is empty, each
+-- protected with `errorhandler` as the message handler (default: the error and a traceback
+-- to stderr); a utility's decode that raises goes to the same handler. Returns how many
+-- callbacks ran; returns early when a callback stops DSS. With coalesced UDP wake-ups, call
+-- this on every wake-up.
 function M.drain(errorhandler)
   if errorhandler ~= nil and type(errorhandler) ~= "function" then
     error("bad argument #1 to 'drain' (function expected, got " .. type(errorhandler) .. ")", 2)
   end
   local size, message = core_queuesize()
   if size == nil then error(message, 2) end
-  errorhandler = errorhandler or default_error_handler
-  local ran, stopped = 0, stops
-  local function run()
-    while stops == stopped do
-      local count, callback, args = poll()
-      if count == -1 then return end
-      if callback ~= nil then
-        ran = ran + 1
-        xpcall(callback, errorhandler, unpack(args))
-      end
-    end
-  end
-  -- One protected call for the whole loop, not one per item: only a raising decode ends it.
-  while not xpcall(run, errorhandler) do
-    if core_queuesize() == nil then break end -- DSS stopped meanwhile: nothing left to drain
-  end
-  return ran
+  local total = 0
+  repeat
+    local ran, remaining = dispatch(nil, errorhandler)
+    total = total + ran
+  until remaining == 0 -- 0 too once a callback stopped DSS
+  return total
 end
 
 return M
