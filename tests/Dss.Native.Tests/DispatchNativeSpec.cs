@@ -367,6 +367,129 @@ public sealed class DispatchNativeSpec(NativeModuleFixture module)
         Assert.Equal(["false\tfaulty_utility: decode raised for item 2", "queue\t0"], result.AssertEnded("poll after dispatch").Lines);
     }
 
+    [Fact]
+    public async Task A_C_decode_raising_a_memory_error_must_end_its_delivery_and_dispatch_must_go_on()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got, errors = {}, {}
+            local u = assert(fu.new{ callback = function(tag) got[#got + 1] = tag end })
+            u:deliver("memerr")
+            u:deliver("ok")
+            local ran, remaining = darksidesync.dispatch(nil, function(e) errors[#errors + 1] = tostring(e) end)
+            print(remaining, table.concat(got, ","))
+            print(u:unregister(), u:check())
+            io.stderr:write("ran ", ran, ", the handler saw ", #errors, " error(s): ", tostring(errors[1]), "\n")
+            """);
+
+        Assert.Equal(["0\t2", "SUCCESS\tok"], result.AssertEnded("dispatch after a decode's memory error").Lines);
+    }
+
+    [Fact]
+    public async Task An_error_handler_that_unregisters_the_utility_of_a_raising_C_decode_must_not_hang()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got, status, u = {}
+            u = assert(fu.new{ callback = function(tag) got[#got + 1] = tag end })
+            u:deliver("raise")
+            u:deliver("ok")
+            print(darksidesync.dispatch(nil, function(e) status = status or u:unregister() end))
+            print(status, #got, "decode(NULL)", u:stats().decode_null, u:check())
+            """);
+
+        Assert.Equal(["0\t0", "SUCCESS\t0\tdecode(NULL)\t1\tok"], result.AssertEnded("unregister from the handler of a raising decode").Lines);
+    }
+
+    [Fact]
+    public async Task An_error_handler_that_stops_DSS_during_a_raising_C_decode_must_end_dispatch_with_remaining_zero()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got = {}
+            local u = assert(fu.new{ callback = function(tag) got[#got + 1] = tag end })
+            u:deliver("raise")
+            u:deliver("ok")
+            u:deliver("ok")
+            print(darksidesync.dispatch(nil, function(e) if not stopped() then darksidesync.stop() end end))
+            print(#got, "stopped", stopped(), "decode(NULL)", u:stats().decode_null, u:check())
+            """);
+
+        Assert.Equal(["0\t0", "0\tstopped\ttrue\tdecode(NULL)\t2\tok"], result.AssertEnded("stop from the handler of a raising decode").Lines);
+    }
+
+    [Fact]
+    public async Task A_C_decode_that_stops_DSS_must_end_dispatch_with_remaining_zero()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got = {}
+            local u = assert(fu.new{ callback = function(tag) got[#got + 1] = tag end, stopper = darksidesync.stop })
+            u:deliver("stop")
+            u:deliver("ok")
+            u:deliver("ok")
+            local ran, remaining = darksidesync.dispatch()
+            print(remaining, "later items run", #got > 0 and got[#got] ~= 1, "stopped", stopped())
+            print("stopper ok", u:stats().stop_ok, "decode(NULL)", u:stats().decode_null, u:check())
+            """);
+
+        Assert.Equal(["0\tlater items run\tfalse\tstopped\ttrue", "stopper ok\ttrue\tdecode(NULL)\t2\tok"],
+            result.AssertEnded("a decode that stops DSS under dispatch").Lines);
+    }
+
+    [Fact]
+    public async Task A_C_decode_that_counts_more_values_than_it_pushed_must_have_its_count_clamped()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got
+            local u = assert(fu.new{ callback = function(...) got = table.pack(...) end })
+            u:deliver("overcount")   -- pushes callback, tag; returns 5
+            print(darksidesync.dispatch())
+            print(got.n, got[1])
+            """);
+
+        Assert.Equal(["1\t0", "1\t1"], result.AssertEnded("dispatch of an overcounting decode").Lines);
+    }
+
+    [Fact]
+    public async Task A_C_decode_that_counts_fewer_values_than_it_pushed_must_have_its_top_values_called()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got
+            local u = assert(fu.new{ callback = function(...) got = table.pack(...) end })
+            u:deliver("undercount")   -- pushes "junk", callback, tag; returns 2
+            print(darksidesync.dispatch())
+            print(got.n, got[1])
+            """);
+
+        Assert.Equal(["1\t0", "1\t1"], result.AssertEnded("dispatch of an undercounting decode").Lines);
+    }
+
+    [Fact]
+    public async Task A_C_decode_whose_first_value_is_not_a_function_must_go_to_the_handler_and_dispatch_must_go_on()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local got, errors = {}, {}
+            local u = assert(fu.new{ callback = function(tag) got[#got + 1] = tag end })
+            u:deliver("notfunction")
+            u:deliver("ok")
+            local ran, remaining = darksidesync.dispatch(nil, function(e) errors[#errors + 1] = e end)
+            print(remaining, #errors, table.concat(got, ","))
+            """);
+
+        Assert.Equal("0\t1\t2", result.AssertEnded("dispatch of a decode that pushed no function").Lines.Single());
+    }
+
     // ---- blocking deliveries ----
 
     [Fact]
@@ -392,6 +515,27 @@ public sealed class DispatchNativeSpec(NativeModuleFixture module)
 
         Assert.Equal(["userdata\t1\t1", "1\t0", "1\t7", "released\ttrue", "ret\t1\tanswered\t1"],
             result.AssertEnded("a blocking delivery under dispatch").Lines);
+    }
+
+    [Fact]
+    public async Task A_waitingthread_callback_a_dispatched_callback_drops_must_release_its_producer_through_the_collector()
+    {
+        await CSampleBuild.AddToAsync(_lua);
+
+        var result = await _lua.RunAsync(ProducerPrelude + """
+            function on_item(reply, pid, seq) end   -- never answers
+            u:start{ threads = 1, items = 1, blocking = true }
+            queued(1)
+            print(darksidesync.dispatch())
+            collectgarbage()
+            collectgarbage()
+            print("released", settled(u))
+            u:join()
+            local s = u:stats()
+            print("garbage", s.ret_garbage, "pending", s.outcomes.pending)
+            """);
+
+        Assert.Equal(["1\t0", "released\ttrue", "garbage\t1\tpending\t0"], result.AssertEnded("a dropped waitingthread_callback under dispatch").Lines);
     }
 
     [Fact]
