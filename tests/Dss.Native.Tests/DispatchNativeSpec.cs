@@ -588,6 +588,33 @@ public sealed class DispatchNativeSpec(NativeModuleFixture module)
     }
 
     [Fact]
+    public async Task A_callback_that_stops_and_restarts_DSS_must_end_dispatch_before_the_new_sessions_items()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local seen, v = {}
+            local u = assert(fu.new{ callback = function(tag)
+              seen[#seen + 1] = "u" .. tag
+              if tag == 1 then
+                darksidesync.stop()
+                darksidesync.start()
+                v = assert(fu.new{ callback = function(t) seen[#seen + 1] = "v" .. t end })
+                v:deliver("ok")
+                v:deliver("ok")
+              end
+            end })
+            u:deliver("ok")
+            u:deliver("ok")
+            local ran, remaining = darksidesync.dispatch()
+            print(ran, table.concat(seen, ","), "queued", darksidesync.queuesize())
+            io.stderr:write("remaining after stop() and start(): ", remaining, "\n")
+            """);
+
+        Assert.Equal("1\tu1\tqueued\t2", result.AssertEnded("stop and start from a callback under dispatch").Lines.Single());
+    }
+
+    [Fact]
     public async Task After_a_callback_stopped_DSS_dispatch_and_poll_must_raise_not_started()
     {
         await CSampleBuild.AddToAsync(_lua);

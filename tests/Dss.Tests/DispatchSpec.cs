@@ -24,6 +24,7 @@ public sealed class DispatchSpec : TestKit
     private readonly RawThreads _threads = new();
     private readonly LuaFunction _deliverAgain; // fields, so the delegates Lua calls are never collected
     private readonly LuaFunction _unregisterC;
+    private readonly LuaFunction _registerAndDeliver;
     private nint _cUtilId;
     private CApi? _api;
 
@@ -33,10 +34,12 @@ public sealed class DispatchSpec : TestKit
         _utility = _lua.Call(h => TestUtility.Register(h, "dispatch"));
         _deliverAgain = DeliverAgain;
         _unregisterC = UnregisterC;
+        _registerAndDeliver = RegisterAndDeliver;
         _lua.Call(h =>
         {
             h.Lua.Register("deliver_again", _deliverAgain);
             h.Lua.Register("unregister_c", _unregisterC);
+            h.Lua.Register("register_and_deliver", _registerAndDeliver);
         });
         _lua.Run("seen = {} function on_item(x) seen[#seen + 1] = x end");
     }
@@ -452,6 +455,28 @@ public sealed class DispatchSpec : TestKit
     }
 
     [Fact]
+    public void A_callback_that_stops_and_restarts_dss_ends_dispatch_before_the_new_sessions_items()
+    {
+        _lua.Run("""
+            function on_item(x)
+              seen[#seen + 1] = x
+              if x == 1 then
+                darksidesync.stop()
+                darksidesync.start()
+                register_and_deliver(2) -- a utility of the new session queues two items
+              end
+            end
+            """);
+        DeliverItems(1, 2);
+
+        _lua.Run("ran, remaining = darksidesync.dispatch()", Patience);
+
+        Assert.Equal(1, _lua.Integer("ran"));
+        Assert.Equal("1", _lua.String("table.concat(seen, ',')"));
+        Assert.Equal(2, _lua.Integer("darksidesync.queuesize()"));
+    }
+
+    [Fact]
     public void After_a_callback_stopped_dss_dispatch_and_poll_raise_not_started()
     {
         _lua.Run("function on_item(x) darksidesync.stop() end");
@@ -630,6 +655,25 @@ public sealed class DispatchSpec : TestKit
     {
         var lua = Lua.FromIntPtr(state);
         lua.PushInteger((long)_utility.Deliver(lua.ToInteger(1)));
+        return 1;
+    }
+
+    // Lua: register_and_deliver(n) registers a new C# utility (Lua thread) and queues items 1..n for on_item.
+    private int RegisterAndDeliver(nint state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        long count = lua.ToInteger(1);
+        var status = DssUtility.Register(state, new object(), u => u.Unregister(), out var utility);
+        for (long i = 1; status == DssStatus.Success && i <= count; i++)
+        {
+            status = utility!.Deliver(i, static (stack, item) =>
+            {
+                Lua.FromIntPtr(stack.State).GetGlobal("on_item");
+                stack.PushInteger(100 + item);
+                return 2;
+            });
+        }
+        lua.PushInteger((long)status);
         return 1;
     }
 
