@@ -162,7 +162,10 @@ internal sealed class Registration
         foreach (var delivery in _awaitingAnswer)
         {
             delivery.AwaitingNode = null;
-            if (delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
+            // Every move out of AwaitingAnswer (an answer, an abort) takes the gate and leaves the list.
+            bool moved = delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled);
+            Debug.Assert(moved, "a delivery in the awaiting list awaits its answer");
+            if (moved)
             {
                 delivery.CancelAnswer(reason);
                 delivery.Release();

@@ -93,8 +93,15 @@ static int dispatch(lua_State *L)
     while (call.max > 0) { /* max is 0 when the queue was empty: nothing to protect */
         dss_lua.pushvalue(L, lua_upvalueindex(3));
         dss_lua.pushlightuserdata(L, &call);
-        if (dss_lua.pcallk(L, 1, 0, handler, 0, NULL) == LUA_OK)
+        int status = dss_lua.pcallk(L, 1, 0, handler, 0, NULL);
+        if (status == LUA_OK)
             break;
+        if (status == LUA_ERRMEM) {
+            /* Lua calls no message handler for a memory error: hand it over now, protected. */
+            dss_lua.pushvalue(L, handler);
+            dss_lua.rotate(L, -2, 1);
+            dss_lua.pcallk(L, 1, 0, 0, 0, NULL);
+        }
         dss_lua.settop(L, handler); /* the handler has seen the error; what it returned is dropped */
         if (call.decoding) {
             call.decoding = 0;

@@ -17,6 +17,7 @@ typedef int (*lua_CFunction)(lua_State *L);
 typedef int64_t lua_Integer;
 
 #define LUA_OK 0
+#define LUA_ERRMEM 4
 #define LUA_MULTRET (-1)
 #define LUA_REGISTRYINDEX (-1000000 - 1000)
 #define lua_upvalueindex(i) (LUA_REGISTRYINDEX - (i))

@@ -1,4 +1,5 @@
 using Akka.Event;
+using Debug = System.Diagnostics.Debug;
 using DarkSideSync.Queueing;
 using DarkSideSync.Engine;
 using DarkSideSync.Deliveries;
@@ -74,6 +75,7 @@ internal static class Poller
     private static int Collect(lua_State L, Delivery delivery, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var owner = delivery.Owner;
+        Debug.Assert(owner.Gate.IsHeldByCurrentThread && delivery.State == DeliveryState.Decoding);
         int top = lua_gettop(L);
         int pushed;
         try
