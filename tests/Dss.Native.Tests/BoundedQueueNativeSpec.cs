@@ -43,10 +43,10 @@ public sealed class BoundedQueueNativeSpec(NativeModuleFixture module)
             print("sum", (statuses.SUCCESS or 0) + (statuses.QUEUE_FULL or 0))
             print("refused some", (statuses.QUEUE_FULL or 0) > 0)
             print("decoded all accepted", s.decoded == statuses.SUCCESS)
-            print("untouched", s.refused_touched, "order", order_errors)
+            print("untouched", s.refused_touched) -- refused items leave gaps: no order check here
             """, "fail policy flood");
 
-        Assert.Equal(["most\ttrue", "sum\t20000", "refused some\ttrue", "decoded all accepted\ttrue", "untouched\t0\torder\t0"], lines);
+        Assert.Equal(["most\ttrue", "sum\t20000", "refused some\ttrue", "decoded all accepted\ttrue", "untouched\t0"], lines);
     }
 
     [Fact]

@@ -147,6 +147,21 @@ public sealed unsafe class DeliverExSpec : TestKit
     }
 
     [Fact]
+    public void A_producer_waiting_under_overflow_fail_must_wait_on_when_setlimit_keeps_the_policy()
+    {
+        _host.Run("darksidesync.setlimit(1, 'fail')");
+        _api11.DeliverEx(_utilId, new CApiItem(_log, "first", [1]), 0);
+        var waiting = OnThread.Run("waits", () => _api11.DeliverEx(_utilId, new CApiItem(_log, "second", [2]), -1));
+        WaitUntil(() => Engine.Mailbox.Bound.Waiting == 1, "the producer never waited for room");
+
+        _host.Run("darksidesync.setlimit(1, 'fail')"); // no switch from block: nobody is refused
+        Assert.Equal(1, Engine.Mailbox.Bound.Waiting);
+        _host.Run("take()");
+
+        Assert.Equal((int)DssStatus.Success, Await(waiting));
+    }
+
+    [Fact]
     public void A_timeout_that_passes_while_waiting_for_room_must_return_QUEUE_FULL_and_leave_pData_untouched()
     {
         _host.Run("darksidesync.setlimit(1)");

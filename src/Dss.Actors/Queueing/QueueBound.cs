@@ -115,15 +115,18 @@ internal sealed class QueueBound
 
     /// <summary>
     /// Lua thread (setlimit): a new capacity (<see cref="Unbounded"/> admits every waiter) and
-    /// policy (switching to fail refuses every waiter with QUEUE_FULL). Lowering drops nothing.
+    /// policy (switching from block to fail refuses every waiter with QUEUE_FULL; a waiter
+    /// that came with a timeout of its own while the policy was fail waits on when only the
+    /// capacity changes). Lowering drops nothing.
     /// </summary>
     public void Set(Mailbox mailbox, int capacity, bool failWhenFull)
     {
         lock (_lock)
         {
+            bool switchedToFail = failWhenFull && !_failWhenFull;
             Volatile.Write(ref _capacity, capacity);
             Volatile.Write(ref _failWhenFull, failWhenFull);
-            if (failWhenFull)
+            if (switchedToFail)
             {
                 RefuseLocked(static _ => true, DssStatus.QueueFull);
             }
