@@ -20,9 +20,14 @@ public static class UtilityActor
 
     public interface ICommand;
 
-    /// <summary>Queue a non-blocking delivery; answered with <see cref="Delivered"/>.</summary>
+    /// <summary>
+    /// Queue a non-blocking delivery; answered with <see cref="Delivered"/> once it is queued or
+    /// refused. A full bounded queue makes it wait for room without blocking the actor's thread
+    /// (<see cref="DssUtility.DeliverAsync"/>).
+    /// </summary>
     /// <param name="Decode">Runs on the Lua thread in poll(): push a function and its arguments, return the count.</param>
-    public sealed record Deliver(Func<LuaStack, int> Decode) : ICommand;
+    /// <param name="Timeout">How long to wait for room (then <see cref="DssStatus.QueueFull"/>); null: no limit.</param>
+    public sealed record Deliver(Func<LuaStack, int> Decode, TimeSpan? Timeout = null) : ICommand;
 
     /// <summary>The hand-over status of a <see cref="Deliver"/>.</summary>
     public sealed record Delivered(DssStatus Status);
@@ -33,7 +38,7 @@ public static class UtilityActor
     /// </summary>
     /// <param name="Decode">Runs on the Lua thread in poll()/dispatch(): push a function and its arguments, return the count.</param>
     /// <param name="Answer">Runs on the Lua thread with Lua's answer on the stack (garbage: Lua dropped the callback uncalled); its result is the answer.</param>
-    /// <param name="Timeout">Give up after this long; null waits as long as the utility is registered.</param>
+    /// <param name="Timeout">Give up after this long, counted from arrival (room in a full bounded queue, then the answer); null waits as long as the utility is registered.</param>
     public sealed record Request<TResult>(Func<LuaStack, int> Decode, Func<LuaStack, bool, TResult> Answer, TimeSpan? Timeout = null) : ICommand, IRequest
     {
         void IRequest.Start(DssUtility utility, IActorRef replyTo)

@@ -81,6 +81,30 @@ public static unsafe class DssModule
         }
     }
 
+    /// <summary>
+    /// On the thread the host runs the state on: declares it the state's Lua thread, for the
+    /// no-deadlock rule. A delivery made on this thread that would block it (a synchronous
+    /// <see cref="DssUtility.DeliverAndWait"/>, a blocking C <c>deliver</c>, a wait for room in
+    /// a full queue) is refused with <see cref="DssStatus.WouldDeadlock"/> instead of hanging.
+    /// Without a declaration the thread that ran <c>require "darksidesync"</c> counts, until a
+    /// darksidesync function of the state is called from another thread; a declaration stays
+    /// until the next one (a host that moves the state declares the new thread).
+    /// </summary>
+    /// <returns><see cref="DssStatus.Success"/>, or <see cref="DssStatus.NoGlobals"/> when darksidesync was never loaded into the state.</returns>
+    public static DssStatus DeclareLuaThread(nint luaState)
+    {
+        if (luaState == 0)
+        {
+            throw new ArgumentException("The Lua state is null.", nameof(luaState));
+        }
+        var status = LuaBinding.Find(luaState, out var binding);
+        if (status == DssStatus.Success)
+        {
+            binding!.LuaThread.Declare();
+        }
+        return status;
+    }
+
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int OpenFromPreload(lua_State L)
     {

@@ -19,8 +19,19 @@ public enum DssStatus
     /// <summary>The (state, library) pair is registered already; the existing registration is returned.</summary>
     AlreadyRegistered = -108,
     /// <summary>
-    /// A blocking delivery refused because it would wait on the thread that has to answer it:
-    /// it was made from inside a hook (DSS API 1v1's code). Nothing was queued.
+    /// The bounded queue is full and the delivery may not wait for room (overflow <c>fail</c>,
+    /// a fail-fast delivery, or its timeout ran out while it waited). Nothing was queued.
+    /// </summary>
+    QueueFull = -109,
+    /// <summary>
+    /// A blocking delivery with a timeout got no answer in time. It was queued; DSS called the
+    /// utility once with <c>L == NULL</c> for it (decode if Lua never got it, return if Lua holds it).
+    /// </summary>
+    TimedOut = -110,
+    /// <summary>
+    /// A delivery that would wait (for Lua's answer, or for room) refused because it would wait
+    /// on the thread that has to make progress for it: it was made from inside a hook, or on
+    /// the state's Lua thread. Nothing was queued.
     /// </summary>
     WouldDeadlock = -111,
 }

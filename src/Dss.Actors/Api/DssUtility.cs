@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Akka.Actor;
 using DarkSideSync.Engine;
 using DarkSideSync.Deliveries;
 using DarkSideSync.LuaSide;
+using DarkSideSync.Queueing;
 
 namespace DarkSideSync;
 
@@ -69,6 +71,8 @@ public sealed class DssUtility
     /// <summary>
     /// Queues <paramref name="data"/> for Lua and returns at once (any thread). Lua's poll()
     /// calls <paramref name="decode"/> on the Lua thread. A refused delivery queues nothing.
+    /// Never waits: a full bounded queue refuses it with <see cref="DssStatus.QueueFull"/>
+    /// whatever the state's overflow policy (<see cref="DeliverAsync"/> waits for room).
     /// </summary>
     /// <param name="dropped">
     /// Called instead of <paramref name="decode"/> when the delivery is cancelled while queued
@@ -81,20 +85,68 @@ public sealed class DssUtility
     }
 
     /// <summary>
+    /// As <see cref="Deliver"/>, but a full bounded queue makes it wait for room, without
+    /// blocking a thread (so it may be awaited on the Lua thread too), in arrival order
+    /// whatever the state's overflow policy. Completes with the hand-over status:
+    /// <see cref="DssStatus.Success"/> (or the <see cref="DssStatus.UdpSendFailed"/> warning)
+    /// once queued; <see cref="DssStatus.QueueFull"/> when <paramref name="timeout"/> passed
+    /// first (or the queue was set to overflow "fail" meanwhile); <see cref="DssStatus.InvalidUtilId"/>
+    /// or <see cref="DssStatus.NotStarted"/> when the utility or DSS stopped meanwhile. A refused
+    /// delivery was never queued: <paramref name="dropped"/> is not called for it.
+    /// </summary>
+    /// <param name="timeout">How long to wait for room; null or <see cref="Timeout.InfiniteTimeSpan"/>: no limit; zero: never wait.</param>
+    /// <param name="cancellationToken">Cancelled while it waits for room: the task is cancelled and nothing was queued.</param>
+    public ValueTask<DssStatus> DeliverAsync<T>(
+        T data,
+        LuaDecode<T> decode,
+        Action<T, CancelReason>? dropped = null,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(decode);
+        CheckTimeout(timeout);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<DssStatus>(cancellationToken);
+        }
+        var delivery = ManagedDelivery<T>.Create(_registration, data, decode, dropped);
+        var status = _registration.Deliver(delivery, timeout == TimeSpan.Zero ? RoomWait.Never : RoomWait.Always, blocksThread: false, out var waiter);
+        return waiter is null
+            ? ValueTask.FromResult(status)
+            : _registration.Engine.AwaitRoomAsync(waiter, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Engine-own deliveries (resuming a coroutine, answering a call): queued even when a
+    /// bounded queue is full, since a bound limits producers, never the answers that let Lua
+    /// finish what it started.
+    /// </summary>
+    internal DssStatus DeliverPastTheBound<T>(T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped = null)
+    {
+        ArgumentNullException.ThrowIfNull(decode);
+        return _registration.Deliver(ManagedDelivery<T>.Create(_registration, data, decode, dropped), RoomWait.Bypass, blocksThread: false, out _);
+    }
+
+    /// <summary>
     /// Queues <paramref name="data"/> for Lua and completes with Lua's answer (any thread).
-    /// The task fails with <see cref="DssDeliveryRefusedException"/> when DSS refused it, with
-    /// <see cref="DssDeliveryCanceledException"/> when it was cancelled, timed out, or the utility
-    /// or DSS stopped (its <see cref="DssDeliveryCanceledException.ReachedLua"/> tells whether Lua
-    /// ever saw it), and with <see cref="DssUtilityException"/> when a hook threw.
+    /// A full bounded queue makes it wait for room first, without blocking a thread, whatever
+    /// the state's overflow policy. The task fails with <see cref="DssDeliveryRefusedException"/>
+    /// when DSS refused it (<see cref="DssStatus.QueueFull"/>: the timeout passed while it waited
+    /// for room), with <see cref="DssDeliveryCanceledException"/> when it was cancelled, timed
+    /// out, or the utility or DSS stopped (its <see cref="DssDeliveryCanceledException.ReachedLua"/>
+    /// tells whether Lua ever saw it), and with <see cref="DssUtilityException"/> when a hook threw.
     /// </summary>
     /// <param name="timeout">
-    /// Give up after this long; null (the default, as in DSS 1.0) or
+    /// Give up after this long, counted from this call: for room, then for Lua's answer. A
+    /// queued delivery that times out is withdrawn (<paramref name="dropped"/> is called once
+    /// for it); one Lua holds has its answer discarded. Null (the default, as in DSS 1.0) or
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as the utility is registered.
     /// </param>
     /// <param name="dropped">
-    /// Called instead of <paramref name="decode"/> when the delivery is cancelled before Lua
-    /// got it (timeout, token, unregister, stop-DSS), on the cancelling thread: release what
-    /// <paramref name="data"/> holds (a <see cref="LuaReference"/> only on the Lua thread, later).
+    /// Called instead of <paramref name="decode"/> when the delivery is cancelled after it was
+    /// queued and before Lua got it (timeout, token, unregister, stop-DSS), on the cancelling
+    /// thread: release what <paramref name="data"/> holds (a <see cref="LuaReference"/> only on
+    /// the Lua thread, later). Not called for a delivery that never got into the queue.
     /// </param>
     public Task<TResult> DeliverAndWaitAsync<T, TResult>(
         T data,
@@ -106,12 +158,14 @@ public sealed class DssUtility
     {
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentNullException.ThrowIfNull(answer);
-        if (timeout is { } t && t != Timeout.InfiniteTimeSpan && (t < TimeSpan.Zero || t.TotalMilliseconds > int.MaxValue))
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive (or Timeout.InfiniteTimeSpan) and below 24.8 days.");
-        }
+        CheckTimeout(timeout);
+        long entry = Stopwatch.GetTimestamp();
         var request = new ManagedRequest<T, TResult>(_registration, data, decode, answer, dropped);
-        var status = _registration.Deliver(request);
+        var status = _registration.Deliver(request, RoomWait.Always, blocksThread: false, out var waiter);
+        if (waiter is not null)
+        {
+            return AfterRoomAsync(request, waiter, entry, timeout, cancellationToken);
+        }
         if (!status.IsDelivered())
         {
             return Task.FromException<TResult>(new DssDeliveryRefusedException(status));
@@ -119,6 +173,64 @@ public sealed class DssUtility
         request.AbortOn(timeout, cancellationToken);
         return request.Completion;
     }
+
+    // The slow path of DeliverAndWaitAsync: it waited for room; what is left of the timeout bounds the answer.
+    private async Task<TResult> AfterRoomAsync<T, TResult>(
+        ManagedRequest<T, TResult> request, RoomWaiter waiter, long entry, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        DssStatus status;
+        try
+        {
+            status = await _registration.Engine.AwaitRoomAsync(waiter, Remaining(timeout, entry), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new DssDeliveryCanceledException(CancelReason.CallerCancelled, reachedLua: false);
+        }
+        if (!status.IsDelivered())
+        {
+            throw new DssDeliveryRefusedException(status);
+        }
+        request.AbortOn(Remaining(timeout, entry), cancellationToken);
+        return await request.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="DeliverAndWaitAsync"/> that blocks the calling thread until Lua answers. On a
+    /// thread that must not wait for this state — its Lua thread (the one that required
+    /// darksidesync, or the one <see cref="DssModule.DeclareLuaThread"/> named), one inside a
+    /// hook, or inside one of the state's Lua-side calls — it throws
+    /// <see cref="DssDeliveryRefusedException"/> with <see cref="DssStatus.WouldDeadlock"/>
+    /// instead of hanging, and queues nothing. Otherwise it throws what the task would fail with.
+    /// </summary>
+    public TResult DeliverAndWait<T, TResult>(
+        T data,
+        LuaDecode<T> decode,
+        LuaReturn<TResult> answer,
+        TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default,
+        Action<T, CancelReason>? dropped = null)
+    {
+        if (_registration.Engine.MustNotWait)
+        {
+            throw new DssDeliveryRefusedException(DssStatus.WouldDeadlock);
+        }
+        return DeliverAndWaitAsync(data, decode, answer, timeout, cancellationToken, dropped).GetAwaiter().GetResult();
+    }
+
+    private static void CheckTimeout(TimeSpan? timeout)
+    {
+        if (timeout is { } t && t != Timeout.InfiniteTimeSpan && (t < TimeSpan.Zero || t.TotalMilliseconds > int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, "The timeout must be positive (or Timeout.InfiniteTimeSpan) and below 24.8 days.");
+        }
+    }
+
+    // What is left of a timeout counted from entry (never below zero); null stays null.
+    private static TimeSpan? Remaining(TimeSpan? timeout, long entry) =>
+        timeout is { } t && t != Timeout.InfiniteTimeSpan
+            ? TimeSpan.FromTicks(Math.Max(0, (t - Stopwatch.GetElapsedTime(entry)).Ticks))
+            : timeout;
 
     /// <summary>
     /// The stop-utility sequence (any thread): when it returns, DSS never calls this utility's

@@ -99,4 +99,40 @@ internal sealed unsafe class NativeDelivery : Delivery
         _released!.Wait();
         _released.Dispose();
     }
+
+    /// <summary>
+    /// The producer's thread (deliver_ex) blocks until <see cref="Release"/> or until
+    /// <paramref name="timeoutMs"/> passed (-1: no limit). Returns <paramref name="handedOver"/>
+    /// when the delivery ended (answered, decoded to nothing, cancelled), TIMED_OUT when the
+    /// time ran out first: then, before this returns, the utility was called once with
+    /// <c>L == NULL</c> for it, on this thread, under its gate — decode if Lua never got it,
+    /// return if Lua holds its waitingthread_callback (which then does nothing).
+    /// </summary>
+    public DssStatus WaitUntilReleased(int timeoutMs, DssStatus handedOver)
+    {
+        if (!_released!.Wait(timeoutMs))
+        {
+            // The gate: a hook of this utility that runs now is waited for (hooks never overlap),
+            // and whoever ends the delivery does so under it. This thread holds no gate (a
+            // delivery that would wait from inside a hook is refused before it is queued).
+            using (Owner.Gate.Enter())
+            {
+                if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
+                {
+                    Owner.Engine.Mailbox.Withdrawn();
+                    CancelQueued(CancelReason.Timeout);
+                    handedOver = DssStatus.TimedOut;
+                }
+                else if (TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
+                {
+                    Owner.StopAwaiting(this);
+                    CancelAnswer(CancelReason.Timeout);
+                    handedOver = DssStatus.TimedOut;
+                }
+                // Otherwise it ended meanwhile, and was released under this gate: the hand-over status stands.
+            }
+        }
+        _released.Dispose();
+        return handedOver;
+    }
 }

@@ -20,7 +20,10 @@ internal sealed class DssEngine
     private readonly List<Registration> _registrations = []; // registration order; guarded by itself
     private int _phase;
 
-    public DssEngine(ActorSystem system, DssSettings settings, int port)
+    /// <param name="luaThread">The state's Lua-thread watch (it outlives this engine); none: only hooks are refused waits.</param>
+    /// <param name="capacity">The queue's bound (<see cref="QueueBound.Unbounded"/>: none) and its overflow policy.</param>
+    public DssEngine(ActorSystem system, DssSettings settings, int port, LuaThreadWatch? luaThread = null,
+        int capacity = QueueBound.Unbounded, bool failWhenFull = false)
     {
         if (system.WhenTerminated.IsCompleted)
         {
@@ -29,6 +32,8 @@ internal sealed class DssEngine
         System = system;
         Settings = settings;
         Log = Logging.GetLogger(system, "DarkSideSync");
+        LuaThread = luaThread ?? new LuaThreadWatch();
+        Mailbox = new Mailbox(capacity, failWhenFull);
         Notifier = new UdpNotifier(settings.Notification == NotificationMode.Coalesced);
         Notifier.SetPort(port);
         Supervisor = system.ActorOf(DssSupervisor.Props(), $"darksidesync-{Interlocked.Increment(ref _lastEngineId)}");
@@ -40,7 +45,25 @@ internal sealed class DssEngine
 
     public ILoggingAdapter Log { get; }
 
-    public Mailbox Mailbox { get; } = new();
+    public Mailbox Mailbox { get; }
+
+    /// <summary>Which threads must never wait for this state's deliveries (its declared Lua thread; one inside a Lua-side call).</summary>
+    public LuaThreadWatch LuaThread { get; }
+
+    /// <summary>
+    /// True when the current thread must not block waiting for a delivery of this state (an
+    /// answer, or room in the queue): it runs a hook (of any utility, any state), it is the
+    /// state's declared Lua thread, or it is inside one of the state's Lua-side calls.
+    /// Such a wait is refused with WOULD_DEADLOCK. An asynchronous wait is never refused.
+    /// </summary>
+    public bool MustNotWait => HookGate.AnyHeldByCurrentThread || LuaThread.IsCurrentThread;
+
+    /// <summary>
+    /// Lua thread, around Lua-side work that runs utilities' hooks or Lua callbacks (dispatch):
+    /// until the scope is disposed a delivery from this thread that would wait is refused.
+    /// <c>using (engine.EnterLuaSide()) { ... }</c>
+    /// </summary>
+    public LuaThreadWatch.Scope EnterLuaSide() => LuaThread.Enter();
 
     public UdpNotifier Notifier { get; }
 
@@ -103,15 +126,72 @@ internal sealed class DssEngine
         }
     }
 
-    /// <summary>Any producer thread, admitted by its registration.</summary>
-    public DssStatus Post(Delivery delivery)
+    /// <summary>
+    /// Any producer thread, admitted by its registration. An unbounded queue takes the item at
+    /// once. A bounded one takes it if there is room, or refuses it, or (SUCCESS with a
+    /// <paramref name="waiter"/>) lines it up for room: the caller then waits with
+    /// <see cref="AwaitRoom"/> or <see cref="AwaitRoomAsync"/>, outside its registration's admission.
+    /// </summary>
+    /// <param name="blocksThread">The caller would block its thread waiting for room (C), rather than await (C#).</param>
+    public DssStatus Post(Delivery delivery, RoomWait wait, bool blocksThread, out RoomWaiter? waiter)
     {
+        waiter = null;
         if (!IsRunning)
         {
             return DssStatus.NotStarted;
         }
-        Mailbox.Post(delivery);
+        if (Mailbox.Limit is not { } limit || wait == RoomWait.Bypass)
+        {
+            Mailbox.Post(delivery);
+        }
+        else
+        {
+            var status = limit.TryPost(Mailbox, delivery, wait, blocksThread, out waiter);
+            if (waiter is not null || status != DssStatus.Success)
+            {
+                return status;
+            }
+        }
         return Notifier.AfterDelivery(Mailbox);
+    }
+
+    /// <summary>
+    /// The producer's thread blocks until its waiter is admitted (SUCCESS or UDP_SEND_FAILED),
+    /// refused (INVALID_UTILID, NOT_STARTED, QUEUE_FULL) or <paramref name="timeoutMs"/> passed
+    /// (QUEUE_FULL; -1: no limit). Never on a thread for which <see cref="MustNotWait"/> holds.
+    /// </summary>
+    public DssStatus AwaitRoom(RoomWaiter waiter, int timeoutMs)
+    {
+        var status = waiter.Task.Wait(timeoutMs) || !Mailbox.Bound.GiveUp(waiter)
+            ? waiter.Task.Result
+            : DssStatus.QueueFull;
+        return status == DssStatus.Success ? Notifier.AfterDelivery(Mailbox) : status;
+    }
+
+    /// <summary>
+    /// As <see cref="AwaitRoom"/>, without blocking a thread. A cancelled token throws
+    /// <see cref="OperationCanceledException"/> when the item was never queued.
+    /// </summary>
+    public async ValueTask<DssStatus> AwaitRoomAsync(RoomWaiter waiter, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await waiter.Task.WaitAsync(timeout ?? Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (Mailbox.Bound.GiveUp(waiter))
+        {
+            return DssStatus.QueueFull;
+        }
+        catch (OperationCanceledException) when (Mailbox.Bound.GiveUp(waiter))
+        {
+            throw;
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Admitted or refused meanwhile: the outcome stands.
+        }
+        var status = await waiter.Task.ConfigureAwait(false);
+        return status == DssStatus.Success ? Notifier.AfterDelivery(Mailbox) : status;
     }
 
     /// <summary>The registration has unregistered: forget it.</summary>
@@ -139,6 +219,8 @@ internal sealed class DssEngine
         {
             return;
         }
+        // At once, also from inside a hook: a producer waiting for room is released, its item never queued.
+        Mailbox.Bound.Refuse(static _ => true, DssStatus.NotStarted);
         HookGate.WhenNoneHeld(() => CancelEveryUtility(closing));
     }
 

@@ -50,9 +50,17 @@ internal sealed class Registration
 
     public Task WhenUnregistered => _unregistered.Task;
 
-    /// <summary>Any thread. Queues <paramref name="delivery"/> unless the utility or DSS stopped.</summary>
-    public DssStatus Deliver(Delivery delivery)
+    /// <summary>Any thread. Queues <paramref name="delivery"/> unless the utility or DSS stopped, or a full bounded queue refuses it.</summary>
+    public DssStatus Deliver(Delivery delivery) => Deliver(delivery, RoomWait.Never, blocksThread: false, out _);
+
+    /// <summary>
+    /// Any thread. Queues <paramref name="delivery"/> unless the utility or DSS stopped; a full
+    /// bounded queue refuses it or (SUCCESS with a <paramref name="waiter"/>) lines it up for
+    /// room, see <see cref="DssEngine.Post"/>. The wait itself is the caller's, after this returns.
+    /// </summary>
+    public DssStatus Deliver(Delivery delivery, RoomWait wait, bool blocksThread, out RoomWaiter? waiter)
     {
+        waiter = null;
         int stripe = _producersInside.Add(1);
         try
         {
@@ -62,7 +70,7 @@ internal sealed class Registration
             {
                 return DssStatus.InvalidUtilId;
             }
-            return Engine.Post(delivery);
+            return Engine.Post(delivery, wait, blocksThread, out waiter);
         }
         finally
         {
@@ -114,6 +122,9 @@ internal sealed class Registration
             }
             return DssStatus.InvalidUtilId;
         }
+        // After the phase change: a producer checks the phase under the bound's lock before it
+        // lines up for room, so every waiter of ours is refused here, its item never queued.
+        Engine.Mailbox.Bound.Refuse(d => d.Owner == this, DssStatus.InvalidUtilId);
         var spin = new SpinWait();
         while (_producersInside.Sum != 0)
         {

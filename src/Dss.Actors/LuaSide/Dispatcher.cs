@@ -87,6 +87,8 @@ internal sealed unsafe class Dispatcher
             lua_pushvalue(L, handler == LUA_TFUNCTION ? 2 : lua_upvalueindex(2));
             call->Binding = *slot;
             binding.Dispatcher._luaThreadGates = HookGate.OfCurrentThread;
+            // Until Finish: a delivery this thread makes that would wait (from a callback) is refused.
+            binding.LuaThread.EnterHeld();
             call->Epoch = binding.Stops;
             call->Max = (int)Math.Min(int.MaxValue, max > 0 ? max : SizeRearmedWhenEmpty(engine));
             return 0;
@@ -273,6 +275,7 @@ internal sealed unsafe class Dispatcher
         try
         {
             var binding = BindingOf(call);
+            binding.LuaThread.LeaveHeld();
             return binding.Stops == call->Epoch && binding.Engine is { } engine ? SizeRearmedWhenEmpty(engine) : 0;
         }
         catch (Exception)

@@ -56,6 +56,47 @@ internal static unsafe class LuaArguments
         return null;
     }
 
+    /// <summary>A queue capacity: nil or absent is <see cref="Queueing.QueueBound.Unbounded"/>, else an integer from 1.</summary>
+    public static string? CheckCapacity(lua_State L, int arg, string function, out int capacity)
+    {
+        capacity = Queueing.QueueBound.Unbounded;
+        if (lua_isnoneornil(L, arg))
+        {
+            return null;
+        }
+        if (CheckInteger(L, arg, function, out long value) is { } error)
+        {
+            return error;
+        }
+        if (value is < 1 or > int.MaxValue)
+        {
+            return $"bad argument #{arg} to '{function}' (capacity must be nil or from 1 to {int.MaxValue}, got {value})";
+        }
+        capacity = (int)value;
+        return null;
+    }
+
+    /// <summary>One of <paramref name="options"/> (as luaL_checkoption); nil or absent is null.</summary>
+    public static string? CheckOptionalOption(lua_State L, int arg, string function, string[] options, out string? option)
+    {
+        option = null;
+        if (lua_isnoneornil(L, arg))
+        {
+            return null;
+        }
+        if (lua_type(L, arg) is not (LUA_TSTRING or LUA_TNUMBER))
+        {
+            return $"bad argument #{arg} to '{function}' (string expected, got {TypeName(L, arg)})";
+        }
+        string given = lua_tostring(L, arg) ?? "";
+        if (Array.IndexOf(options, given) < 0)
+        {
+            return $"bad argument #{arg} to '{function}' (invalid option '{given}')";
+        }
+        option = given;
+        return null;
+    }
+
     /// <summary>A timeout in seconds: nil or absent is null (no limit), else a number ≥ 0.</summary>
     public static string? CheckOptionalSeconds(lua_State L, int arg, string function, out TimeSpan? timeout)
     {

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using DarkSideSync.Engine;
 using DarkSideSync.NativeAbi;
+using DarkSideSync.Queueing;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.LuaSide;
@@ -23,6 +24,7 @@ internal sealed unsafe class LuaBinding
     private static ReadOnlySpan<byte> ApiKey => "DSS.DarkSideSync\0"u8;
     private static ReadOnlySpan<byte> CloseWatchKey => "DarkSideSync.CloseWatch\0"u8;
     private static ReadOnlySpan<byte> ApiVersionKey => "DSS API 1v0\0"u8;
+    private static ReadOnlySpan<byte> Api1v1VersionKey => "DSS API 1v1\0"u8;
 
     // Pushes registry["DSS.DarkSideSync"], creating it (with the version) the first time.
     private static void PushApiTable(lua_State L)
@@ -43,6 +45,8 @@ internal sealed unsafe class LuaBinding
     {
         System = system;
         Settings = DssSettings.Create(system);
+        Capacity = Settings.QueueCapacity ?? QueueBound.Unbounded;
+        FailWhenFull = Settings.QueueOverflow == QueueOverflow.Fail;
     }
 
     public ActorSystem System { get; }
@@ -58,6 +62,23 @@ internal sealed unsafe class LuaBinding
     /// <summary>The running DSS of this state; null while stopped.</summary>
     public DssEngine? Engine { get; private set; }
 
+    /// <summary>The state's queue bound (<see cref="QueueBound.Unbounded"/>: none); HOCON's at first, then setlimit's; each new engine gets it.</summary>
+    public int Capacity { get; private set; }
+
+    /// <summary>The state's overflow policy: true for "fail", false for "block".</summary>
+    public bool FailWhenFull { get; private set; }
+
+    /// <summary>The state's Lua thread: the one that required darksidesync, or the one the host declared.</summary>
+    public LuaThreadWatch LuaThread { get; } = LuaThreadWatch.DeclaredByRequire();
+
+    /// <summary>Lua thread (setlimit): the state's bound from now on, applied at once to the running queue.</summary>
+    public void SetLimit(int capacity, bool failWhenFull)
+    {
+        Capacity = capacity;
+        FailWhenFull = failWhenFull;
+        Engine?.Mailbox.SetLimit(capacity, failWhenFull);
+    }
+
     /// <summary>The binding of a state, looked up in its registry (for reg, getutilid, .NET utilities).</summary>
     public static DssStatus Find(lua_State L, out LuaBinding? binding)
     {
@@ -67,8 +88,17 @@ internal sealed unsafe class LuaBinding
         return binding is null ? DssStatus.NoGlobals : DssStatus.Success;
     }
 
-    /// <summary>The binding a darksidesync function was created with (its upvalue 1).</summary>
-    public static LuaBinding? FromUpvalue(lua_State L) => FromUserdata(lua_touserdata(L, lua_upvalueindex(1)));
+    /// <summary>
+    /// The binding a darksidesync function was created with (its upvalue 1). Every darksidesync
+    /// Lua function starts here, so this is where a call from another thread than the one that
+    /// required the module is seen (<see cref="LuaThreadWatch.Touch"/>).
+    /// </summary>
+    public static LuaBinding? FromUpvalue(lua_State L)
+    {
+        var binding = FromUserdata(lua_touserdata(L, lua_upvalueindex(1)));
+        binding?.LuaThread.Touch();
+        return binding;
+    }
 
     private static LuaBinding? FromUserdata(void* userdata)
     {
@@ -119,10 +149,12 @@ internal sealed unsafe class LuaBinding
             }
             return;
         }
-        Engine = new DssEngine(System, Settings, port ?? 0);
+        Engine = new DssEngine(System, Settings, port ?? 0, LuaThread, Capacity, FailWhenFull);
         PushApiTable(L);
         lua_pushlightuserdata(L, DssCApi.Instance);
         lua_setfield(L, -2, ApiVersionKey);
+        lua_pushlightuserdata(L, DssCApi.Instance1v1);
+        lua_setfield(L, -2, Api1v1VersionKey);
         lua_pop(L, 1);
     }
 
@@ -144,6 +176,8 @@ internal sealed unsafe class LuaBinding
         PushApiTable(L);
         lua_pushnil(L);
         lua_setfield(L, -2, ApiVersionKey);
+        lua_pushnil(L);
+        lua_setfield(L, -2, Api1v1VersionKey);
         lua_pop(L, 1);
         try
         {

@@ -45,6 +45,7 @@ internal static unsafe class LuaFunctions
         AddFunction(L, binding, "start\0"u8, &Start);
         AddFunction(L, binding, "stop\0"u8, &Stop);
         AddFunction(L, binding, "wait\0"u8, &Wait);
+        AddFunction(L, binding, "setlimit\0"u8, &SetLimit);
         Dispatcher.PushFunction(L, binding, binding + 1, binding + 2);
         lua_setfield(L, -2, "dispatch\0"u8);
 
@@ -236,6 +237,49 @@ internal static unsafe class LuaFunctions
             }
             lua_pushinteger(L, engine.Mailbox.WaitForWork(timeout ?? Timeout.InfiniteTimeSpan));
             return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    private static readonly string[] OverflowOptions = ["block", "fail"];
+
+    // setlimit([capacity [, overflow]]): bounds this state's queue. Returns true and the previous
+    // capacity (nil: unbounded) and overflow: the previous capacity may be nil, so the wrapper
+    // tells success by the true in front.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int SetLimit(lua_State L)
+    {
+        try
+        {
+            if (LuaBinding.FromUpvalue(L) is not { Engine: not null } binding)
+            {
+                return Fail(L, NotStarted);
+            }
+            if (LuaArguments.CheckCapacity(L, 1, "setlimit", out int capacity) is { } badCapacity)
+            {
+                return Fail(L, badCapacity);
+            }
+            if (LuaArguments.CheckOptionalOption(L, 2, "setlimit", OverflowOptions, out string? overflow) is { } badOverflow)
+            {
+                return Fail(L, badOverflow);
+            }
+            int previousCapacity = binding.Capacity;
+            bool previousFail = binding.FailWhenFull;
+            binding.SetLimit(capacity, overflow is null ? previousFail : overflow == "fail");
+            lua_pushboolean(L, 1);
+            if (previousCapacity == QueueBound.Unbounded)
+            {
+                lua_pushnil(L);
+            }
+            else
+            {
+                lua_pushinteger(L, previousCapacity);
+            }
+            lua_pushstring(L, previousFail ? "fail"u8 : "block"u8);
+            return 3;
         }
         catch (Exception e)
         {

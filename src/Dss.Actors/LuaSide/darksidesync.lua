@@ -26,6 +26,15 @@ for _, name in ipairs { "queuesize", "setport", "getport", "start", "stop", "wai
   M[name] = function(...) return check(f(...)) end
 end
 
+-- setlimit([capacity [, overflow]]): returns the previous capacity (nil: unbounded) and overflow.
+-- Its core function puts true in front, since a previous capacity of nil is no error.
+local core_setlimit = core.setlimit
+function M.setlimit(...)
+  local ok, capacity, overflow = core_setlimit(...)
+  if ok == nil then error(capacity, 2) end
+  return capacity, overflow
+end
+
 local core_queuesize = core.queuesize
 
 -- Runs the callback of every queued delivery, oldest first, until the queue is empty, each

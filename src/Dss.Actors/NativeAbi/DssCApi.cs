@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Event;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -5,31 +6,52 @@ using DarkSideSync.Engine;
 using DarkSideSync.Deliveries;
 using DarkSideSync.Interop;
 using DarkSideSync.LuaSide;
+using DarkSideSync.Queueing;
 
 namespace DarkSideSync.NativeAbi;
 
 /// <summary>
-/// The five entry points of API 1v0 for C utilities. Each is a thin shim: it validates what C
-/// handed it, returns the spec's code, and lets no exception escape into C.
+/// The entry points of API 1v0 (five) and 1v1 (those, deliver_ex and queuesize) for C
+/// utilities. Each is a thin shim: it validates what C handed it, returns the spec's code,
+/// and lets no exception escape into C.
 /// </summary>
 internal static unsafe class DssCApi
 {
-    private const string ApiVersion = "DSS API 1v0";
-
-    /// <summary>The process-wide struct; allocated once in unmanaged memory and never freed.</summary>
+    /// <summary>The process-wide 1v0 struct; allocated once in unmanaged memory and never freed.</summary>
     public static DssApi1v0* Instance { get; } = Create();
+
+    /// <summary>The process-wide 1v1 struct (the 1v0 functions, then the new ones); never freed.</summary>
+    public static DssApi1v1* Instance1v1 { get; } = Create1v1();
 
     private static DssApi1v0* Create()
     {
         var api = (DssApi1v0*)NativeMemory.AllocZeroed((nuint)sizeof(DssApi1v0));
-        var version = (byte*)NativeMemory.AllocZeroed((nuint)ApiVersion.Length + 1);
-        System.Text.Encoding.ASCII.GetBytes(ApiVersion, new Span<byte>(version, ApiVersion.Length));
-        api->Version = version;
+        api->Version = VersionString("DSS API 1v0");
         api->Reg = &Reg;
         api->GetUtilId = &GetUtilId;
         api->Deliver = &Deliver;
         api->Unreg = &Unreg;
         return api;
+    }
+
+    private static DssApi1v1* Create1v1()
+    {
+        var api = (DssApi1v1*)NativeMemory.AllocZeroed((nuint)sizeof(DssApi1v1));
+        api->Version = VersionString("DSS API 1v1");
+        api->Reg = &Reg;
+        api->GetUtilId = &GetUtilId;
+        api->Deliver = &Deliver;
+        api->Unreg = &Unreg;
+        api->DeliverEx = &DeliverEx;
+        api->QueueSize = &QueueSize;
+        return api;
+    }
+
+    private static byte* VersionString(string text)
+    {
+        var version = (byte*)NativeMemory.AllocZeroed((nuint)text.Length + 1);
+        System.Text.Encoding.ASCII.GetBytes(text, new Span<byte>(version, text.Length));
+        return version;
     }
 
     private static void Report(int* errcode, DssStatus status)
@@ -138,40 +160,91 @@ internal static unsafe class DssCApi
 
     // int deliver(void* utilid, decode_fn decode, return_fn ret, void* pData); any thread.
     // With ret != NULL it blocks until the delivery is complete (answered, decoded to nothing, or cancelled).
+    // A full bounded queue: overflow "block" waits for room without bound, "fail" refuses.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Deliver(nint utilId, nint decode, nint ret, nint pData)
     {
         try
         {
-            if (UtilityTable.Find(utilId) is not { } registration)
-            {
-                return (int)DssStatus.InvalidUtilId;
-            }
-            if (decode == 0)
-            {
-                return (int)DssStatus.NoDecodeProvided;
-            }
-            if (ret != 0 && HookGate.AnyHeldByCurrentThread)
-            {
-                // From inside a hook: the Lua thread (or the unregister) running it would have to
-                // answer this delivery, or would wait for the hook's gate, while it blocks here.
-                return (int)DssStatus.WouldDeadlock;
-            }
-            var delivery = NativeDelivery.Create(
-                registration,
-                (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int>)decode,
-                (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int, int>)ret,
-                pData);
-            var status = registration.Deliver(delivery);
-            if (ret != 0 && status.IsDelivered())
-            {
-                delivery.WaitUntilReleased();
-            }
-            return (int)status;
+            return (int)DeliverCore(utilId, decode, ret, pData, RoomWait.ByPolicy, Timeout.Infinite);
         }
         catch (Exception e)
         {
             return (int)StatusOf(e);
+        }
+    }
+
+    // int deliver_ex(void* utilid, decode_fn decode, return_fn ret, void* pData, int timeout_ms); any thread.
+    // timeout_ms < 0: no bound; 0: never wait for room (an answer is awaited without bound);
+    // > 0: at most that long in total from entry, for room and then for the answer.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int DeliverEx(nint utilId, nint decode, nint ret, nint pData, int timeoutMs)
+    {
+        try
+        {
+            return (int)DeliverCore(utilId, decode, ret, pData, timeoutMs == 0 ? RoomWait.Never : RoomWait.Always, timeoutMs < 0 ? Timeout.Infinite : timeoutMs);
+        }
+        catch (Exception e)
+        {
+            return (int)StatusOf(e);
+        }
+    }
+
+    private static DssStatus DeliverCore(nint utilId, nint decode, nint ret, nint pData, RoomWait wait, int timeoutMs)
+    {
+        if (UtilityTable.Find(utilId) is not { } registration)
+        {
+            return DssStatus.InvalidUtilId;
+        }
+        if (decode == 0)
+        {
+            return DssStatus.NoDecodeProvided;
+        }
+        if (ret != 0 && registration.Engine.MustNotWait)
+        {
+            // From inside a hook, or on the Lua thread: the thread that would have to answer this
+            // delivery (or a thread waiting for the hook's gate) would be the one blocked here.
+            return DssStatus.WouldDeadlock;
+        }
+        long entry = timeoutMs > 0 ? Stopwatch.GetTimestamp() : 0;
+        var delivery = NativeDelivery.Create(
+            registration,
+            (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int>)decode,
+            (delegate* unmanaged[Cdecl]<lua_State, nint, nint, int, int>)ret,
+            pData);
+        var status = registration.Deliver(delivery, wait, blocksThread: true, out var waiter);
+        if (waiter is not null)
+        {
+            status = registration.Engine.AwaitRoom(waiter, timeoutMs);
+        }
+        if (ret == 0 || !status.IsDelivered())
+        {
+            return status;
+        }
+        if (timeoutMs <= 0 || wait == RoomWait.Never)
+        {
+            delivery.WaitUntilReleased();
+            return status;
+        }
+        long left = timeoutMs - (long)Stopwatch.GetElapsedTime(entry).TotalMilliseconds;
+        return delivery.WaitUntilReleased((int)Math.Max(0, left), status);
+    }
+
+    // int queuesize(void* utilid); any thread (API 1v1): deliveries queued in the utility's Lua state.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int QueueSize(nint utilId)
+    {
+        try
+        {
+            if (UtilityTable.Find(utilId) is not { IsRegistered: true } registration)
+            {
+                return (int)DssStatus.InvalidUtilId;
+            }
+            return registration.Engine.IsRunning ? registration.Engine.Mailbox.Count : (int)DssStatus.NotStarted;
+        }
+        catch (Exception)
+        {
+            return (int)DssStatus.InvalidUtilId;
         }
     }
 

@@ -10,6 +10,8 @@ namespace DarkSideSync.Queueing;
 /// A <see cref="DeliveryQueue"/> rather than a Channel: a channel's writer takes a lock on
 /// every write, and the post path is the hottest path of DSS. Items that were cancelled while
 /// queued stay in the queue until the Lua thread skips them; <see cref="Count"/> does not count them.
+/// A bound (<see cref="SetLimit"/>) adds one read of <see cref="Limit"/> to the producers' path
+/// and to the Lua thread's claim; only a bounded queue takes the bound's lock.
 /// </remarks>
 internal sealed class Mailbox
 {
@@ -27,6 +29,34 @@ internal sealed class Mailbox
     private int _snapshots;           // Snapshot walks in progress; retired nodes are not recycled meanwhile
     private Delivery? _retiredFirst, _retiredLast; // Lua thread only: finished recyclable nodes, chained through NextFree
     private int _retiredCount;
+    private readonly QueueBound _bound; // the capacity, the policy and the producers waiting for room
+    private QueueBound? _limit;         // _bound while the queue is bounded, null while it is not
+
+    public Mailbox(int capacity = QueueBound.Unbounded, bool failWhenFull = false)
+    {
+        _bound = new QueueBound(capacity, failWhenFull);
+        _limit = capacity == QueueBound.Unbounded ? null : _bound;
+    }
+
+    /// <summary>The bound while the queue is bounded, null while it is not (a moment's view: producers that read it just before a change go either way).</summary>
+    public QueueBound? Limit => Volatile.Read(ref _limit);
+
+    /// <summary>The bound's state and its waiters, bounded or not (unregister and stop refuse the waiters through it).</summary>
+    public QueueBound Bound => _bound;
+
+    /// <summary>Lua thread (setlimit, start): applies a capacity (<see cref="QueueBound.Unbounded"/>: none) and an overflow policy at once.</summary>
+    public void SetLimit(int capacity, bool failWhenFull)
+    {
+        if (capacity != QueueBound.Unbounded)
+        {
+            Volatile.Write(ref _limit, _bound);
+        }
+        _bound.Set(this, capacity, failWhenFull);
+        if (capacity == QueueBound.Unbounded)
+        {
+            Volatile.Write(ref _limit, null); // after every waiter was admitted
+        }
+    }
 
     /// <summary>The queue itself, for tests that stand in for a descheduled producer.</summary>
     internal DeliveryQueue Items => _items;
@@ -38,7 +68,7 @@ internal sealed class Mailbox
     /// <summary>Deliveries accepted into this queue since it was created (a moment's view).</summary>
     public long Posted => _posted.Sum;
 
-    /// <summary>Any thread.</summary>
+    /// <summary>Any thread: queues the item, bound or not (the bound's own posts, and the unbounded path).</summary>
     public void Post(Delivery delivery)
     {
         _items.Enqueue(delivery);
@@ -113,11 +143,28 @@ internal sealed class Mailbox
         _retiredCount = 0;
     }
 
-    /// <summary>Lua thread only: it claimed a queued item.</summary>
-    public void Claimed() => Volatile.Write(ref _claimed.Value, _claimed.Value + 1);
+    /// <summary>
+    /// Lua thread only: it claimed a queued item (in a bounded queue, the producers this claim
+    /// made room for are admitted here).
+    /// </summary>
+    public void Claimed()
+    {
+        Volatile.Write(ref _claimed.Value, _claimed.Value + 1);
+        if (Volatile.Read(ref _limit) is { } limit)
+        {
+            limit.RoomMade(this);
+        }
+    }
 
-    /// <summary>Any thread: a queued item was cancelled, so it no longer counts.</summary>
-    public void Withdrawn() => Interlocked.Increment(ref _withdrawn.Value);
+    /// <summary>Any thread: a queued item was cancelled, so it no longer counts (and makes room in a bounded queue).</summary>
+    public void Withdrawn()
+    {
+        Interlocked.Increment(ref _withdrawn.Value);
+        if (Volatile.Read(ref _limit) is { } limit)
+        {
+            limit.RoomMade(this);
+        }
+    }
 
     /// <summary>Any thread: the items in FIFO order at one moment (for the stop-utility sequence).</summary>
     public List<Delivery> Snapshot()

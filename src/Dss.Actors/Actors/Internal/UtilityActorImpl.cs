@@ -23,7 +23,16 @@ internal sealed class UtilityActorImpl(Registration registration) : UntypedActor
                 ReplyOrRefuse(() =>
                 {
                     ArgumentNullException.ThrowIfNull(deliver.Decode, nameof(Deliver.Decode));
-                    Sender.Tell(new Delivered(_utility.Deliver(deliver.Decode, static (lua, decode) => decode(lua))));
+                    var delivered = _utility.DeliverAsync(deliver.Decode, static (lua, decode) => decode(lua), timeout: deliver.Timeout);
+                    if (delivered.IsCompletedSuccessfully)
+                    {
+                        Sender.Tell(new Delivered(delivered.Result)); // the usual case: room, or unbounded
+                    }
+                    else
+                    {
+                        // Waiting for room: the actor goes on; the answer comes when it is queued or refused.
+                        delivered.AsTask().PipeTo(Sender, success: status => new Delivered(status), failure: e => new Status.Failure(e));
+                    }
                 });
                 break;
             case IRequest request:
