@@ -15,7 +15,14 @@ internal abstract class Delivery : QueueLink
 {
     private int _state; // a DeliveryState; changed by TryMove, or by Settle on the Lua thread out of Decoding
 
-    protected Delivery(Registration owner) => Owner = owner;
+    protected Delivery(Registration owner)
+    {
+        Owner = owner;
+        Stripe = ProducerThread.Current.Stripe;
+    }
+
+    /// <summary>The stripe of the producer thread that made it, for the striped counters it passes (one thread-static read per delivery).</summary>
+    public int Stripe { get; private set; }
 
     /// <summary>The registration it was delivered to; set again when a recycled node is reused.</summary>
     public Registration Owner { get; private set; }
@@ -30,10 +37,11 @@ internal abstract class Delivery : QueueLink
     /// Producer thread, on a recycled node taken from <see cref="Pool"/>: makes it a new queued
     /// delivery of <paramref name="owner"/>. Nobody else references the node (see <see cref="DeliveryPool"/>).
     /// </summary>
-    protected void Reuse(Registration owner)
+    protected void Reuse(Registration owner, ProducerThread producer)
     {
         Debug.Assert(Pool is not null && NextFree is null);
         Owner = owner;
+        Stripe = producer.Stripe;
         Next = null;
         AwaitingNode = null;
         Volatile.Write(ref _state, (int)DeliveryState.Queued);

@@ -19,9 +19,10 @@ internal sealed class ManagedDelivery<T> : Delivery
     public static ManagedDelivery<T> Create(Registration owner, T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped)
     {
         ManagedDelivery<T> delivery;
-        if (Recycled.TryRent(ProducerThread.Current) is ManagedDelivery<T> reused)
+        var producer = ProducerThread.Current;
+        if (Recycled.TryRent(producer) is ManagedDelivery<T> reused)
         {
-            reused.Reuse(owner);
+            reused.Reuse(owner, producer);
             delivery = reused;
         }
         else

@@ -40,9 +40,10 @@ internal sealed unsafe class NativeDelivery : Delivery
         nint pData)
     {
         NativeDelivery delivery;
-        if (ret == null && Recycled.TryRent(ProducerThread.Current) is NativeDelivery reused)
+        var producer = ProducerThread.Current;
+        if (ret == null && Recycled.TryRent(producer) is NativeDelivery reused)
         {
-            reused.Reuse(owner);
+            reused.Reuse(owner, producer);
             delivery = reused;
         }
         else

@@ -61,7 +61,8 @@ internal sealed class Registration
     public DssStatus Deliver(Delivery delivery, RoomWait wait, bool blocksThread, out RoomWaiter? waiter)
     {
         waiter = null;
-        int stripe = _producersInside.Add(1);
+        int stripe = delivery.Stripe; // the producer's own: no thread-static read here
+        _producersInside.Add(stripe, 1);
         try
         {
             // After the increment (a full fence): Unregister either sees this producer inside,

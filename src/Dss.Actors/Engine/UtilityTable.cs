@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace DarkSideSync.Engine;
 
 /// <summary>
@@ -7,16 +5,51 @@ namespace DarkSideSync.Engine;
 /// pointer, so a bogus or stale utilid is looked up and refused instead of dereferenced.
 /// Ids are never reused: after stop and start, old utilids stay invalid.
 /// </summary>
+/// <remarks>
+/// Ids are 1, 2, 3, ...: the table is an array indexed by id, so the lookup every delivery
+/// makes is a bounds check and a load. Writers (registration, unregister; rare) take a lock
+/// and publish a grown array whole; readers never lock. Its size is the number of
+/// registrations ever made, 8 bytes each.
+/// </remarks>
 internal static class UtilityTable
 {
-    private static readonly ConcurrentDictionary<nint, Registration> Registrations = new();
+    private static readonly Lock Writers = new();
+    private static Registration?[] _slots = new Registration?[64]; // index = utilid; replaced whole when it grows
     private static long _lastId;
 
     public static nint NextId() => (nint)Interlocked.Increment(ref _lastId);
 
-    public static void Add(Registration registration) => Registrations[registration.UtilId] = registration;
+    public static void Add(Registration registration)
+    {
+        lock (Writers)
+        {
+            var slots = _slots;
+            long id = registration.UtilId;
+            if (id >= slots.Length)
+            {
+                Array.Resize(ref slots, (int)Math.Max(id + 1, slots.Length * 2L));
+            }
+            Volatile.Write(ref slots[id], registration);
+            Volatile.Write(ref _slots, slots);
+        }
+    }
 
-    public static void Remove(Registration registration) => Registrations.TryRemove(registration.UtilId, out _);
+    public static void Remove(Registration registration)
+    {
+        lock (Writers)
+        {
+            long id = registration.UtilId;
+            if (id < _slots.Length)
+            {
+                Volatile.Write(ref _slots[id], null);
+            }
+        }
+    }
 
-    public static Registration? Find(nint utilId) => Registrations.TryGetValue(utilId, out var r) ? r : null;
+    /// <summary>Any thread, no lock: the registration of a utilid, or null for one that is unknown or gone.</summary>
+    public static Registration? Find(nint utilId)
+    {
+        var slots = Volatile.Read(ref _slots);
+        return (nuint)utilId < (nuint)slots.Length ? Volatile.Read(ref slots[utilId]) : null;
+    }
 }

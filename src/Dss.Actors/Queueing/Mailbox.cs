@@ -72,7 +72,7 @@ internal sealed class Mailbox
     public void Post(Delivery delivery)
     {
         _items.Enqueue(delivery);
-        _posted.Add(1);
+        _posted.Add(delivery.Stripe, 1);
         // The add is a full fence: either this read sees the sleeper, or the sleeper's
         // re-check of Count after it announced itself sees this item.
         if (Volatile.Read(ref _luaThreadAsleep) != 0)

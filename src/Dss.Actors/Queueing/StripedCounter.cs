@@ -26,7 +26,7 @@ internal sealed class StripedCounter
         return stripe;
     }
 
-    /// <summary>Adds <paramref name="delta"/> to <paramref name="stripe"/>, one <see cref="Add"/> returned.</summary>
+    /// <summary>Adds <paramref name="delta"/> to <paramref name="stripe"/>: one <see cref="Add(long)"/> returned, or the current thread's (<see cref="Deliveries.Delivery.Stripe"/>).</summary>
     public void Add(int stripe, long delta) => Interlocked.Add(ref _stripes[stripe].Value, delta);
 
     /// <summary>The sum of the stripes, each read once (volatile).</summary>
