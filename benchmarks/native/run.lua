@@ -171,6 +171,10 @@ print()
 
 local wall = socket.gettime()
 
+-- The machine's speed first and last, so a run that straddles a change shows it.
+local CAL_N = 20000000 // scale
+local calibration = repeat_child(1, "calibration", nil, "calibrate.lua", CAL_N)
+
 -----------------------------------------------------------------------------------------
 -- Measurements.
 
@@ -209,6 +213,7 @@ end
 local proc_extra = {}
 for i = 1, #proc_module do proc_extra[i] = proc_module[i] - proc_bare[i] end
 
+for _, r in ipairs(repeat_child(1, "calibration", nil, "calibrate.lua", CAL_N)) do calibration[#calibration + 1] = r end
 local mem_module = repeat_child(repetitions, "memory, module", nil, "memory.lua", "module")
 local mem_bare = repeat_child(repetitions, "memory, bare", nil, "memory.lua", "bare")
 progress("")
@@ -240,6 +245,8 @@ local function below(t) return function(x) return x < t end end
 local function stretch(goal, floor) return function(x) return x >= goal or (x >= floor and "floor") end end
 
 local M = 1e-6
+row("Machine: plain Lua, x = x + i per iteration", values(calibration, "loop_ns"), "ns", 1, "%.1f", nil, nil, nil)
+row("Machine: plain Lua, f(i) per iteration", values(calibration, "call_ns"), "ns", 1, "%.1f", nil, nil, nil)
 -- Original C DSS, issue 8's table (2026-11, this machine, 3 rounds, poll loop): 4 producers
 -- 2.72-2.79 M/s, poll() + callback 172-179 ns per item, one C deliver 98-106 ns. The 1-producer
 -- figure is issue 3's (1.85 M/s).
