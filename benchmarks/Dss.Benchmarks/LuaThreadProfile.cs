@@ -10,7 +10,9 @@ internal sealed record ProfileRow(string Step, double NsPerItem);
 /// Splits the Lua thread's cost per item with micro-loops on one thread: the Lua loop itself,
 /// a call into the engine, the Lua wrapper, taking an item, decoding it and building the args
 /// table, and the callback. Items are queued beforehand (timed too: the producer's cost of a
-/// deliver with nobody consuming), so the Lua side runs free of any contention.
+/// deliver with nobody consuming), so the Lua side runs free of any contention. The dispatch
+/// rows drain the same pre-filled queue with one <c>dispatch()</c> (DSS 1.1), which calls
+/// each callback from the engine's C loop with no args table.
 /// </summary>
 internal static class LuaThreadProfile
 {
@@ -55,8 +57,13 @@ internal static class LuaThreadProfile
         rows.Add(new("poll() + cb(args[1]) (C# API)", managedFull.Lua));
         var nativeFull = Drain("poll_and_call", c => native.DeliverItems(0, c));
         rows.Add(new("poll() + cb(args[1]) (C ABI)", nativeFull.Lua));
-        rows.Add(new("producer: Deliver, nobody polling (C# API)", managedFull.Producer));
-        rows.Add(new("producer: deliver, nobody polling (C ABI)", nativeFull.Producer));
+        rows.Add(new("dispatch(), decode pushes nothing (C# API)", Drain("dispatch_queue", managed.DeliverNothing).Lua));
+        var managedDispatch = Drain("dispatch_queue", c => managed.DeliverItems(0, c));
+        rows.Add(new("dispatch() + cb(i) (C# API)", managedDispatch.Lua));
+        var nativeDispatch = Drain("dispatch_queue", c => native.DeliverItems(0, c));
+        rows.Add(new("dispatch() + cb(i) (C ABI)", nativeDispatch.Lua));
+        rows.Add(new("producer: Deliver, nobody polling (C# API)", Measure.Median([managedFull.Producer, managedDispatch.Producer])));
+        rows.Add(new("producer: deliver, nobody polling (C ABI)", Measure.Median([nativeFull.Producer, nativeDispatch.Producer])));
         return rows;
     }
 

@@ -23,6 +23,39 @@ internal static class Measure
         return results;
     }
 
+    /// <summary>
+    /// <see cref="Repeat"/> for two variants, alternating which runs first (a then b, then b then
+    /// a, ...), so both see the same spells of load; the two runs of a pair are seconds apart.
+    /// </summary>
+    public static (T[] A, T[] B) RepeatPair<T>(int warmups, int repetitions, Func<T> a, Func<T> b)
+    {
+        for (int i = 0; i < warmups; i++)
+        {
+            a();
+            b();
+        }
+        var first = new T[repetitions];
+        var second = new T[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            bool[] order = i % 2 == 0 ? [true, false] : [false, true];
+            foreach (bool runA in order)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                if (runA)
+                {
+                    first[i] = a();
+                }
+                else
+                {
+                    second[i] = b();
+                }
+            }
+        }
+        return (first, second);
+    }
+
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
@@ -48,6 +81,7 @@ internal sealed class ProducerThreads : IDisposable
     private readonly ManualResetEventSlim _gate = new(false);
     private readonly CountdownEvent _ready;
     private readonly Thread[] _threads;
+    private long _allocatedBytes;
 
     public ProducerThreads(int count, Action<int> body)
     {
@@ -62,7 +96,9 @@ internal sealed class ProducerThreads : IDisposable
                 _gate.Wait();
                 try
                 {
+                    long before = GC.GetAllocatedBytesForCurrentThread();
                     body(index);
+                    Interlocked.Add(ref _allocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
                 }
                 catch (Exception e)
                 {
@@ -92,6 +128,9 @@ internal sealed class ProducerThreads : IDisposable
             thread.Join();
         }
     }
+
+    /// <summary>After <see cref="Join"/>: what the producers' bodies allocated on the managed heap, all threads together.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
 
     public void Dispose()
     {

@@ -43,18 +43,31 @@ var native = new CAbiPath(host);
 IDeliveryPath[] paths = [managed, native];
 
 var table = new ResultTable();
+var gcTable = new GcTable();
 var diagnostics = new List<string>();
 long misreported = 0; // items poll() returned with a count of -1, over the recorded runs
 foreach (int producers in Runs("nonblocking") ? new[] { 1, 4 } : [])
 {
     foreach (var path in paths)
     {
-        Progress($"non-blocking, {producers} producer(s), {path.Name}");
-        var runs = Measure.Repeat(Warmups, repetitions, () => NonBlockingThroughput.Run(host, path, producers, items));
-        var target = producers == 1 ? 1.85 : 2.21;
-        table.Throughput($"Non-blocking, {producers} producer{(producers > 1 ? "s" : "")}", path.Name, runs.Select(r => r.ItemsPerSecond / 1e6).ToArray(), target);
-        diagnostics.Add($"non-blocking {producers}p {path.Name,-6}: empty polls per run {Measure.Median(runs.Select(r => (double)r.EmptyPolls)),12:N0}, GC pause {Measure.Median(runs.Select(r => r.GcPauseShare)),6:P1} of the run");
-        misreported += runs.Sum(r => r.Misreported);
+        Progress($"non-blocking, {producers} producer(s), {path.Name}, poll and dispatch");
+        // poll and dispatch alternate, so their ratio compares runs seconds apart.
+        var (polled, dispatched) = Measure.RepeatPair(Warmups, repetitions,
+            () => NonBlockingThroughput.Run(host, path, ConsumerLoop.Poll, producers, items),
+            () => NonBlockingThroughput.Run(host, path, ConsumerLoop.Dispatch, producers, items));
+        // Originals (M/s, this machine): 1 producer 1.85 (issue 3); 4 producers 2.72-2.79 (issue 8).
+        var (original, originalMax) = producers == 1 ? ("1.85", 1.85) : ("2.72..2.79", 2.79);
+        string scenario = $"Non-blocking, {producers} producer{(producers > 1 ? "s" : "")}";
+        double[] ratios = polled.Zip(dispatched, (p, d) => d.ItemsPerSecond / p.ItemsPerSecond).ToArray();
+        foreach (var (loop, runs) in new[] { (ConsumerLoop.Poll, polled), (ConsumerLoop.Dispatch, dispatched) })
+        {
+            string name = $"{scenario}, {loop.Name}";
+            table.Throughput(name, path.Name, runs.Select(r => r.ItemsPerSecond / 1e6).ToArray(), original, originalMax,
+                loop == ConsumerLoop.Dispatch ? ratios : null);
+            gcTable.Add(name, path.Name, runs);
+            diagnostics.Add($"non-blocking {producers}p {path.Name,-6} {loop.Name,-8}: empty calls per run {Measure.Median(runs.Select(r => (double)r.EmptyPolls)),12:N0}, GC pause {Measure.Median(runs.Select(r => r.GcPauseShare)),6:P1} of the run");
+            misreported += runs.Sum(r => r.Misreported);
+        }
     }
 }
 foreach (int producers in Runs("blocking") ? new[] { 1, 4 } : [])
@@ -80,6 +93,11 @@ Console.Error.WriteLine();
 
 table.Print();
 Console.WriteLine();
+if (Runs("nonblocking"))
+{
+    gcTable.Print();
+    Console.WriteLine();
+}
 Console.WriteLine("Diagnostics (medians of the runs):");
 diagnostics.ForEach(d => Console.WriteLine("  " + d));
 Console.WriteLine(misreported == 0
@@ -114,6 +132,19 @@ static void PrintProfile(IReadOnlyList<ProfileRow> rows, int n)
     foreach (var (step, ns) in split)
     {
         Console.WriteLine($"    {step,-48} {ns,8:F1}");
+    }
+    Console.WriteLine("  split of one item of dispatch() (C# API), the same way:");
+    var dispatchSplit = new (string, double)[]
+    {
+        ("take + decode (pushes nothing) + settle", Ns("dispatch(), decode pushes nothing")),
+        ("decode's pushes + the callback cb(i)", Ns("dispatch() + cb(i) (C# API)") - Ns("dispatch(), decode pushes nothing")),
+        ("dispatch() + cb(i) over poll() + cb(args[1])", Ns("dispatch() + cb(i) (C# API)") / Ns("poll() + cb(args[1]) (C# API)")),
+    };
+    foreach (var (step, value) in dispatchSplit)
+    {
+        Console.WriteLine(step.StartsWith("dispatch() + cb(i) over", StringComparison.Ordinal)
+            ? $"    {step,-48} {"x" + value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture),8}"
+            : $"    {step,-48} {value,8:F1}");
     }
 }
 

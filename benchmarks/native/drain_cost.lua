@@ -1,44 +1,62 @@
 -- drain_cost.lua: the two halves of a delivery, each on one thread with nobody to contend
 -- with, so the poll_loop.lua figures can be read as "who is the bottleneck".
---   lua5.4 drain_cost.lua <items>
+--   lua5.4 drain_cost.lua <items> [poll-first|dispatch-first]
 -- 1. deliver: the Lua thread itself delivers `items` non-blocking items (u:deliver, which
 --    also takes dss_producer's own counter mutex once per item, ~20 ns of the figure).
 -- 2. poll: the same poll() loop as poll_loop.lua drains the now full queue.
--- 3. poll, nothing pushed: a producer whose decode pushes nothing, so poll() returns only
---    the count: the engine's share of (2), without the args table, unpack and callback.
+-- 3. dispatch: (1) again, then `while received < n do dispatch() end` drains it (one call
+--    takes the whole queue). (2) and (3) run in the order the second argument says, so
+--    run.lua can alternate it between processes.
+-- 4. nothing pushed: a producer whose decode pushes nothing, so poll() returns only the
+--    count and dispatch() calls no callback: the engine's share of (2) and (3), without the
+--    args table, unpack and the callback (dss_producer's decode still runs: free() and its
+--    counters).
 -- ns per item of each; 1e9 / poll_ns is the most any number of producers can get through
--- this Lua loop.
+-- the poll loop, 1e9 / dispatch_ns through the dispatch loop. Every phase runs once
+-- unrecorded with the same count first: the engine's node pool then holds `items` nodes,
+-- so the recorded deliveries allocate nothing on the managed heap (steady state).
 local darksidesync = require "darksidesync"
 local producer = require "dss_producer"
 local socket = require "socket"
 local result = require "result"
 
 local items = assert(math.tointeger(tonumber(arg[1])), "items?")
+local order = arg[2] or "poll-first"
+assert(order == "poll-first" or order == "dispatch-first", "order: poll-first or dispatch-first")
 
 local received = 0
-local u = assert(producer.new{ callback = function(pid, seq) received = received + 1 end })
+local u
 
-local function run(n)
-  received = 0
+local function fill(n)
   local t0 = socket.gettime()
   local accepted, code = u:deliver(n)
   local t1 = socket.gettime()
   assert(accepted == n, "deliver refused: " .. producer.statusname(code))
+  return (t1 - t0) * 1e9 / n
+end
+
+-- Each drains a full queue of n items; returns ns per item.
+local drains = {}
+function drains.poll(n)
   local poll, unpack = darksidesync.poll, table.unpack
+  local t0 = socket.gettime()
   while received < n do
     local count, cb, args = poll()
     if cb then cb(unpack(args)) end
     if count == -1 then error(("queue empty after %d of %d items"):format(received, n)) end
   end
-  local t2 = socket.gettime()
-  return (t1 - t0) * 1e9 / n, (t2 - t1) * 1e9 / n
+  return (socket.gettime() - t0) * 1e9 / n
 end
-
--- Phase 3 needs a producer created with push = false; one registration per state and
--- library, so it replaces the first.
-local function run_bare(n)
-  local accepted, code = u:deliver(n)
-  assert(accepted == n, "deliver refused: " .. producer.statusname(code))
+function drains.dispatch(n)
+  local dispatch = darksidesync.dispatch
+  local t0 = socket.gettime()
+  while received < n do
+    if dispatch() == 0 then error(("queue empty after %d of %d items"):format(received, n)) end
+  end
+  return (socket.gettime() - t0) * 1e9 / n
+end
+-- Decode pushes nothing: poll() returns the count only, dispatch() calls nothing.
+function drains.poll_bare(n)
   local poll, polls = darksidesync.poll, 0
   local t0 = socket.gettime()
   repeat polls = polls + 1 until poll() == -1
@@ -46,14 +64,42 @@ local function run_bare(n)
   assert(polls == n + 1, "poll() returned -1 early")
   return (t1 - t0) * 1e9 / n
 end
+function drains.dispatch_bare(n)
+  local t0 = socket.gettime()
+  local ran, remaining = darksidesync.dispatch()
+  local t1 = socket.gettime()
+  assert(ran == 0 and remaining == 0, "dispatch() without pushes: ran " .. tostring(ran) .. ", remaining " .. tostring(remaining))
+  return (t1 - t0) * 1e9 / n
+end
 
-run(math.max(1, items // 10))
+-- Returns deliver ns and drain ns per item of one round.
+local function round(drain, n)
+  received = 0
+  local deliver_ns = fill(n)
+  collectgarbage()
+  return deliver_ns, drains[drain](n)
+end
+
+local phases = order == "poll-first" and { "poll", "dispatch" } or { "dispatch", "poll" }
+local out = { items = items, dispatch_first = order == "dispatch-first" and 1 or 0 }
+
+u = assert(producer.new{ callback = function(pid, seq) received = received + 1 end })
+for _, phase in ipairs(phases) do round(phase, items) end -- warm-up: the pool grows to `items`
 collectgarbage()
-local deliver_ns, poll_ns = run(items)
+for _, phase in ipairs(phases) do
+  out[phase .. "_deliver_ns"], out[phase .. "_ns"] = round(phase, items)
+end
 u:close()
+
+-- One registration per state and library: the bare producer replaces the first.
 u = assert(producer.new{ callback = function() end, push = false })
-run_bare(math.max(1, items // 10))
+for _, phase in ipairs(phases) do round(phase .. "_bare", items) end
 collectgarbage()
-local bare_ns = run_bare(items)
+for _, phase in ipairs(phases) do
+  local _, ns = round(phase .. "_bare", items)
+  out[phase .. "_bare_ns"] = ns
+end
 u:close()
-result.emit{ items = items, deliver_ns = deliver_ns, poll_ns = poll_ns, poll_bare_ns = bare_ns }
+-- The deliver figure: the mean of the two recorded fills.
+out.deliver_ns = (out.poll_deliver_ns + out.dispatch_deliver_ns) / 2
+result.emit(out)

@@ -1,6 +1,9 @@
 -- run.lua: the driver of the native benchmark. Starts every measurement as a fresh lua5.4
 -- process (one per repetition), collects the RESULT line each prints (result.lua), and
--- prints the medians beside the original C DSS and the targets of issue 3, item 6.
+-- prints the medians beside the original C DSS and the targets of issue 3, item 6, and of
+-- issue 8 (dispatch, the cost per item and per deliver). poll and dispatch rows run
+-- alternately (poll first in odd repetitions, dispatch first in even ones), so their ratio
+-- compares runs minutes apart at most.
 --   lua5.4 run.lua --module DIR --utilities DIR [--quick] [--repetitions N]
 -- run.sh builds DIR and DIR and calls this; see README.md.
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
@@ -29,6 +32,8 @@ local RT_1 = 200000 // scale                -- blocking round trips, 1 producer
 local RT_4 = 50000 // scale                 -- blocking round trips, per producer of 4
 local UDP_ITEMS_4 = 250000 // scale         -- UDP loop, per producer of 4
 local COST_ITEMS = 1000000 // scale         -- drain_cost.lua: each half alone
+local DELIVER_1 = 1000000 // scale          -- deliver_cost.lua: 1 pthread, nobody draining
+local DELIVER_4 = 250000 // scale           -- deliver_cost.lua: per pthread of 4
 local LOAD_SAMPLES = quick and repetitions or math.max(repetitions, 10)
 
 -- Environment of every child: the module and dss.lua, dss_producer.so, result.lua; ";;"
@@ -70,6 +75,7 @@ local function child(label, env, script, ...)
 end
 
 -- Runs a child `n` times; returns the list of result tables that came back.
+-- (The alternating pairs are below, at repeat_pair.)
 local function repeat_child(n, label, env, script, ...)
   local runs = {}
   for i = 1, n do
@@ -77,6 +83,23 @@ local function repeat_child(n, label, env, script, ...)
     runs[#runs + 1] = child(label, env, script, ...)
   end
   return runs
+end
+
+-- Runs two variants `n` times, alternating which goes first: a = { label, script, args... }.
+-- Returns both lists of results, and the ratios b/a of `key` per repetition whose two runs
+-- both came back (the two runs of one repetition are seconds apart).
+local function repeat_pair(n, a, b, key)
+  local ra, rb, ratios = {}, {}, {}
+  for i = 1, n do
+    local got = {}
+    for _, v in ipairs(i % 2 == 1 and { a, b } or { b, a }) do
+      progress(("%s (%d/%d)"):format(v[1], i, n))
+      got[v] = child(v[1], nil, table.unpack(v, 2))
+    end
+    ra[#ra + 1], rb[#rb + 1] = got[a], got[b]
+    if got[a] and got[b] and key then ratios[#ratios + 1] = got[b][key] / got[a][key] end
+  end
+  return ra, rb, ratios
 end
 
 local function values(runs, key)
@@ -139,22 +162,43 @@ print(("method  : one fresh lua5.4 per run, %d runs per row, median shown (min..
 print("          non-blocking and UDP runs do a 10% warm-up in the same process first")
 print(("          non-blocking: %d items (1 producer), %d x 4; blocking: %d round trips (1), %d x 4;")
   :format(NB_ITEMS_1, NB_ITEMS_4, RT_1, RT_4))
-print(("          UDP loop: %d x 4 items; load: %d processes"):format(UDP_ITEMS_4, LOAD_SAMPLES))
+print(("          UDP loop: %d x 4 items; load: %d processes; one-thread costs: %d items;")
+  :format(UDP_ITEMS_4, LOAD_SAMPLES, COST_ITEMS))
+print(("          deliver on pthreads, nobody draining: %d items (1), %d x 4"):format(DELIVER_1, DELIVER_4))
+print("          poll and dispatch rows alternate; 'vs poll' is the median of their ratios per repetition")
 if quick then print("          --quick: a smoke run; the figures are not meaningful") end
 print()
 
 local wall = socket.gettime()
 
+-- The machine's speed first and last, so a run that straddles a change shows it.
+local CAL_N = 20000000 // scale
+local calibration = repeat_child(1, "calibration", nil, "calibrate.lua", CAL_N)
+
 -----------------------------------------------------------------------------------------
 -- Measurements.
 
-local nb1 = repeat_child(repetitions, "non-blocking, 1 producer", nil, "poll_loop.lua", 1, NB_ITEMS_1)
-local nb4 = repeat_child(repetitions, "non-blocking, 4 producers", nil, "poll_loop.lua", 4, NB_ITEMS_4)
+local nb1, nbd1, nb1_ratio = repeat_pair(repetitions,
+  { "non-blocking, 1 producer, poll", "poll_loop.lua", 1, NB_ITEMS_1, "poll" },
+  { "non-blocking, 1 producer, dispatch", "poll_loop.lua", 1, NB_ITEMS_1, "dispatch" }, "items_per_s")
+local nb4, nbd4, nb4_ratio = repeat_pair(repetitions,
+  { "non-blocking, 4 producers, poll", "poll_loop.lua", 4, NB_ITEMS_4, "poll" },
+  { "non-blocking, 4 producers, dispatch", "poll_loop.lua", 4, NB_ITEMS_4, "dispatch" }, "items_per_s")
 local rt1 = repeat_child(repetitions, "blocking, 1 producer", nil, "blocking_loop.lua", 1, RT_1)
 local rt4 = repeat_child(repetitions, "blocking, 4 producers", nil, "blocking_loop.lua", 4, RT_4)
 local udp_each = repeat_child(repetitions, "UDP loop, per-delivery", nil, "udp_loop.lua", 4, UDP_ITEMS_4)
 local udp_coal = repeat_child(repetitions, "UDP loop, coalesced", COALESCED, "udp_loop.lua", 4, UDP_ITEMS_4)
-local cost = repeat_child(repetitions, "cost per item, one thread", nil, "drain_cost.lua", COST_ITEMS)
+-- drain_cost.lua alternates inside each process; the order flips between processes.
+local cost = {}
+for i = 1, repetitions do
+  progress(("cost per item, one thread (%d/%d)"):format(i, repetitions))
+  cost[#cost + 1] = child("cost per item, one thread", nil, "drain_cost.lua", COST_ITEMS,
+                          i % 2 == 1 and "poll-first" or "dispatch-first")
+end
+local cost_ratio = {}
+for _, r in ipairs(cost) do cost_ratio[#cost_ratio + 1] = r.dispatch_ns / r.poll_ns end
+local dc1 = repeat_child(repetitions, "deliver on 1 pthread, nobody draining", nil, "deliver_cost.lua", 1, DELIVER_1)
+local dc4 = repeat_child(repetitions, "deliver on 4 pthreads, nobody draining", nil, "deliver_cost.lua", 4, DELIVER_4)
 
 -- Load: one unrecorded process first, so the page cache holds the 17 MB .so for all of them.
 child("load (warm-up)", nil, "load.lua")
@@ -169,6 +213,7 @@ end
 local proc_extra = {}
 for i = 1, #proc_module do proc_extra[i] = proc_module[i] - proc_bare[i] end
 
+for _, r in ipairs(repeat_child(1, "calibration", nil, "calibrate.lua", CAL_N)) do calibration[#calibration + 1] = r end
 local mem_module = repeat_child(repetitions, "memory, module", nil, "memory.lua", "module")
 local mem_bare = repeat_child(repetitions, "memory, bare", nil, "memory.lua", "bare")
 progress("")
@@ -178,24 +223,44 @@ if show_progress then io.stderr:write("\r") end
 -- The table.
 
 local rows = {}
-local function row(name, v, unit, scale_by, fmt, original, target, pass)
+-- pass(x) returns true ("ok"), false ("MISS") or a verdict of its own; ratios (optional):
+-- this row's figure over the poll row's, per repetition, shown as their median.
+local function row(name, v, unit, scale_by, fmt, original, target, pass, ratios)
   local m = median(v)
   local shown, spread, verdict = "n/a", "", "FAILED"
   if m then
     shown = (fmt .. " %s"):format(m * scale_by, unit)
     local lo, hi = range(v)
     spread = (fmt .. ".." .. fmt):format(lo * scale_by, hi * scale_by)
-    verdict = pass == nil and "" or (pass(m * scale_by) and "ok" or "MISS")
+    local p = pass and pass(m * scale_by)
+    verdict = pass == nil and "" or (p == true and "ok" or p == false and "MISS" or p)
   end
-  rows[#rows + 1] = { name, shown, spread, original or "-", target or "-", verdict }
+  local ratio = ratios and median(ratios) and ("x%.2f"):format(median(ratios)) or ""
+  rows[#rows + 1] = { name, shown, spread, ratio, original or "-", target or "-", verdict }
 end
 local function at_least(t) return function(x) return x >= t end end
 local function at_most(t) return function(x) return x <= t end end
 local function below(t) return function(x) return x < t end end
+-- issue 8's dispatch loop: the stretch, else the floor (2x the original's poll loop).
+local function stretch(goal, floor) return function(x) return x >= goal or (x >= floor and "floor") end end
 
 local M = 1e-6
-row("Non-blocking, 1 producer", values(nb1, "items_per_s"), "M/s", M, "%.2f", "1.85 M/s", ">= 3.70 M/s", at_least(3.70))
-row("Non-blocking, 4 producers", values(nb4, "items_per_s"), "M/s", M, "%.2f", "2.21 M/s", ">= 4.42 M/s", at_least(4.42))
+row("Machine: plain Lua, x = x + i per iteration", values(calibration, "loop_ns"), "ns", 1, "%.1f", nil, nil, nil)
+row("Machine: plain Lua, f(i) per iteration", values(calibration, "call_ns"), "ns", 1, "%.1f", nil, nil, nil)
+-- Original C DSS, issue 8's table (2026-11, this machine, 3 rounds, poll loop): 4 producers
+-- 2.72-2.79 M/s, poll() + callback 172-179 ns per item, one C deliver 98-106 ns. The 1-producer
+-- figure is issue 3's (1.85 M/s).
+local ORIG_4P, ORIG_POLL_NS, ORIG_DELIVER_NS = "2.72..2.79 M/s", "172..179 ns", "98..106 ns"
+local FLOOR_4P = 2 * 2.79
+row("Non-blocking, 1 producer, poll loop", values(nb1, "items_per_s"), "M/s", M, "%.2f", "1.85 M/s", ">= 3.70 M/s", at_least(3.70))
+row("Non-blocking, 1 producer, dispatch loop", values(nbd1, "items_per_s"), "M/s", M, "%.2f", "1.85 M/s", ">= 3.70 M/s", at_least(3.70), nb1_ratio)
+row("Non-blocking, 4 producers, poll loop", values(nb4, "items_per_s"), "M/s", M, "%.2f", ORIG_4P, (">= %.2f M/s"):format(FLOOR_4P), at_least(FLOOR_4P))
+row("Non-blocking, 4 producers, dispatch loop", values(nbd4, "items_per_s"), "M/s", M, "%.2f", ORIG_4P,
+    (">= 10 M/s (floor %.2f)"):format(FLOOR_4P), stretch(10, FLOOR_4P), nb4_ratio)
+row("Lua thread per item, pre-filled: poll + cb", values(cost, "poll_ns"), "ns", 1, "%.0f", ORIG_POLL_NS, nil, nil)
+row("Lua thread per item, pre-filled: dispatch", values(cost, "dispatch_ns"), "ns", 1, "%.0f", ORIG_POLL_NS, "<= 50 ns", at_most(50), cost_ratio)
+row("Producer: one C deliver, Lua thread", values(cost, "deliver_ns"), "ns", 1, "%.0f", ORIG_DELIVER_NS, "<= 50 ns", at_most(50))
+row("Producer: one C deliver, 1 pthread", values(dc1, "wall_ns_per_item"), "ns", 1, "%.0f", nil, "<= 50 ns", at_most(50))
 row("Blocking round trip, 1 producer, p50", values(rt1, "p50_us"), "us", 1, "%.1f", "7.8 us", "<= 7.8 us", at_most(7.8))
 row("Blocking round trip, 1 producer, p99", values(rt1, "p99_us"), "us", 1, "%.1f", "21 us", "<= 21 us", at_most(21))
 row("Blocking round trip, 4 producers, p50", values(rt4, "p50_us"), "us", 1, "%.1f", nil, nil, nil)
@@ -206,7 +271,7 @@ row("UDP loop, 4 producers, coalesced", values(udp_coal, "items_per_s"), "M/s", 
 local function worst_row(name, runs)
   local v = values(runs, "stranded")
   local worst = #v > 0 and math.max(table.unpack(v)) or nil
-  rows[#rows + 1] = { name, worst and (("%d items"):format(worst)) or "n/a", "max of runs", "items stranded",
+  rows[#rows + 1] = { name, worst and (("%d items"):format(worst)) or "n/a", "max of runs", "", "items stranded",
                       "0", worst and (worst == 0 and "ok" or "MISS") or "FAILED" }
 end
 worst_row("UDP loop, per-delivery: stranded", udp_each)
@@ -222,7 +287,7 @@ local bare_idle = median(values(mem_bare, "idle_kb"))
 for i, r in ipairs(mem_module) do mem_idle[i] = bare_idle and (r.idle_kb - bare_idle) or nil end
 row("Memory: idle RSS, module minus bare", mem_idle, "MB", MB, "%.1f", "0 MB", "< 20 MB", below(20))
 
-local header = { "measurement", "median", "min..max", "original C DSS", "target", "" }
+local header = { "measurement", "median", "min..max", "vs poll", "original C DSS (2026-11, this machine)", "target", "" }
 local widths = {}
 for _, r in ipairs({ header, table.unpack(rows) }) do
   for i, cell in ipairs(r) do widths[i] = math.max(widths[i] or 0, #cell) end
@@ -254,7 +319,11 @@ print(("  non-blocking: empty polls per run %.0f (1 producer), %.0f (4): the Lua
   :format(med(nb1, "empty_polls"), med(nb4, "empty_polls")))
 print(("                the Lua thread got %.0f%% of a core (1 producer), %.0f%% (4), and spent %.0f / %.0f ns of CPU per item")
   :format(100 * med(nb1, "lua_cpu_share"), 100 * med(nb4, "lua_cpu_share"), med(nb1, "lua_ns_per_item"), med(nb4, "lua_ns_per_item")))
-local poll_ns, deliver_ns = med(cost, "poll_ns"), med(cost, "deliver_ns")
+print(("  dispatch    : empty dispatches per run %.0f (1 producer), %.0f (4); %.0f / %.0f items per dispatch() that found some")
+  :format(med(nbd1, "empty_polls"), med(nbd4, "empty_polls"), med(nbd1, "items_per_dispatch"), med(nbd4, "items_per_dispatch")))
+print(("                the Lua thread got %.0f%% of a core (1 producer), %.0f%% (4), and spent %.0f / %.0f ns of CPU per item")
+  :format(100 * med(nbd1, "lua_cpu_share"), 100 * med(nbd4, "lua_cpu_share"), med(nbd1, "lua_ns_per_item"), med(nbd4, "lua_ns_per_item")))
+local poll_ns, deliver_ns, dispatch_ns = med(cost, "poll_ns"), med(cost, "deliver_ns"), med(cost, "dispatch_ns")
 print(("  one thread, nothing to contend with (drain_cost.lua, %d items): poll() + callback %.0f ns per item")
   :format(COST_ITEMS, poll_ns))
 print(("                (ceiling %.2f M/s for this loop), of which the engine's poll() without pushes %.0f ns;")
@@ -263,6 +332,14 @@ print(("                deliver() from one thread %.0f ns per item. With a core 
   :format(deliver_ns))
 print(("                sharing one core, producer and loop add up: 1e9 / (%.0f + %.0f) = %.2f M/s")
   :format(deliver_ns, poll_ns, 1e3 / (deliver_ns + poll_ns)))
+print(("                dispatch() draining the same queue %.0f ns per item (ceiling %.2f M/s), of which with a decode")
+  :format(dispatch_ns, 1e3 / dispatch_ns))
+print(("                that pushes nothing (no callback called) %.0f ns; with dispatch, sharing one core: 1e9 / (%.0f + %.0f) = %.2f M/s")
+  :format(med(cost, "dispatch_bare_ns"), deliver_ns, dispatch_ns, 1e3 / (deliver_ns + dispatch_ns)))
+print(("  deliver on pthreads, nobody draining: 1 thread %.2f M/s = %.0f ns per deliver (CPU of the process %.0f ns per item);")
+  :format(med(dc1, "per_s") * M, med(dc1, "wall_ns_per_item"), med(dc1, "cpu_ns_per_item")))
+print(("                4 threads %.2f M/s together, %.0f ns of CPU per deliver (2 cores shared by 4 threads)")
+  :format(med(dc4, "per_s") * M, med(dc4, "cpu_ns_per_item")))
 print(("  blocking 1p : %.0f round trips/s, p90 %.1f us, mean %.1f us, worst %.0f us")
   :format(med(rt1, "per_s"), med(rt1, "p90_us"), med(rt1, "mean_us"), med(rt1, "max_us")))
 print(("  blocking 4p : %.0f round trips/s, p90 %.1f us, mean %.1f us, worst %.0f us")
