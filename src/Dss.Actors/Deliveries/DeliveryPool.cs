@@ -17,6 +17,8 @@ namespace DarkSideSync.Deliveries;
 /// </remarks>
 internal sealed class DeliveryPool
 {
+    private const int TakeAtMost = 256; // nodes a producer takes from the returned chain at once
+
     private static int _lastId = -1;
 
     private readonly int _id = Interlocked.Increment(ref _lastId);
@@ -34,14 +36,38 @@ internal sealed class DeliveryPool
             Array.Resize(ref thread.FreeNodes, Math.Max(_id + 1, chains.Length * 2));
             chains = thread.FreeNodes;
         }
-        var node = chains[_id] ?? Interlocked.Exchange(ref _returned, null);
+        ref var chain = ref chains[_id].Head;
+        var node = chain ?? TakeSome();
         if (node is null)
         {
             return null;
         }
-        chains[_id] = node.NextFree;
+        chain = node.NextFree;
         node.NextFree = null;
         return node;
+    }
+
+    // Takes the whole returned chain (one exchange: no ABA) and keeps at most TakeAtMost nodes
+    // for this thread: the rest goes back if the chain is still empty (one compare-and-swap,
+    // the usual case), else stays with this thread. So one producer seldom hoards what the
+    // others would then have to allocate, and no step walks more than TakeAtMost nodes.
+    private Delivery? TakeSome()
+    {
+        var first = Interlocked.Exchange(ref _returned, null);
+        if (first is null)
+        {
+            return null;
+        }
+        var last = first;
+        for (int kept = 1; kept < TakeAtMost && last.NextFree is not null; kept++)
+        {
+            last = last.NextFree;
+        }
+        if (last.NextFree is { } rest && Interlocked.CompareExchange(ref _returned, rest, null) is null)
+        {
+            last.NextFree = null;
+        }
+        return first;
     }
 
     /// <summary>Lua thread: hands back the chain <paramref name="first"/> .. <paramref name="last"/> (linked through NextFree).</summary>

@@ -24,5 +24,11 @@ internal sealed class ProducerThread
     public int Stripe { get; }
 
     /// <summary>Recycled nodes, a chain per pool (indexed by its id), for this thread's next deliveries (see <see cref="Deliveries.DeliveryPool"/>).</summary>
-    public Deliveries.Delivery?[] FreeNodes = new Deliveries.Delivery?[4];
+    public FreeChain[] FreeNodes = new FreeChain[4];
+
+    /// <summary>A chain head in a struct: storing it into the array needs no covariance check.</summary>
+    public struct FreeChain
+    {
+        public Deliveries.Delivery? Head;
+    }
 }
