@@ -33,6 +33,9 @@ internal abstract class Delivery : QueueLink
     /// <summary>The next node of a chain of finished or recycled nodes (see <see cref="DeliveryPool"/>).</summary>
     public Delivery? NextFree;
 
+    /// <summary>On the first node of a batch in a <see cref="DeliveryPool"/>: the next batch.</summary>
+    public Delivery? NextBatch;
+
     /// <summary>
     /// Producer thread, on a recycled node taken from <see cref="Pool"/>: makes it a new queued
     /// delivery of <paramref name="owner"/>. Nobody else references the node (see <see cref="DeliveryPool"/>).

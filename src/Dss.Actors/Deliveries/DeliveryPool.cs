@@ -8,21 +8,21 @@ namespace DarkSideSync.Deliveries;
 /// </summary>
 /// <remarks>
 /// Nodes flow in a circle: a producer takes one from its own thread's chain
-/// (<see cref="ProducerThread.FreeNodes"/>, no atomic operation), the Lua thread hands finished
-/// ones back in chains (<see cref="Mailbox"/> retires them once no snapshot of the queue can
-/// reach them), and a producer whose chain ran dry takes everything handed back at once. Taking
-/// the whole chain with one exchange, never a single node, is what keeps this lock-free stack
-/// free of the ABA problem. A producer that finds nothing allocates: the pool grows to the
-/// most deliveries ever in flight, no further.
+/// (<see cref="ProducerThread.FreeNodes"/>, no atomic operation); the Lua thread hands finished
+/// ones back in batches of up to 64 (<see cref="Mailbox"/> retires them once no snapshot of the
+/// queue can reach them), pushed on a stack of batches; a producer whose chain ran dry takes
+/// one batch. It takes the whole stack with one exchange and puts the other batches back with
+/// a second: exchanges, never a pop of a single element, so the stack is free of the ABA
+/// problem although its nodes are reused, and it stays empty only between two instructions.
+/// A producer that finds nothing allocates: the pool grows to the most deliveries ever in
+/// flight, no further.
 /// </remarks>
 internal sealed class DeliveryPool
 {
-    private const int TakeAtMost = 256; // nodes a producer takes from the returned chain at once
-
     private static int _lastId = -1;
 
     private readonly int _id = Interlocked.Increment(ref _lastId);
-    private Delivery? _returned; // chain (through NextFree) the Lua thread handed back; taken whole
+    private Delivery? _batches; // the stack: batch heads linked by NextBatch, each batch a chain through NextFree
 
     /// <summary>The pool of <typeparamref name="T"/> nodes.</summary>
     public static DeliveryPool Of<T>() where T : Delivery => PoolOf<T>.Instance;
@@ -37,7 +37,7 @@ internal sealed class DeliveryPool
             chains = thread.FreeNodes;
         }
         ref var chain = ref chains[_id].Head;
-        var node = chain ?? TakeSome();
+        var node = chain ?? TakeBatch();
         if (node is null)
         {
             return null;
@@ -47,37 +47,43 @@ internal sealed class DeliveryPool
         return node;
     }
 
-    // Takes the whole returned chain (one exchange: no ABA) and keeps at most TakeAtMost nodes
-    // for this thread: the rest goes back if the chain is still empty (one compare-and-swap,
-    // the usual case), else stays with this thread. So one producer seldom hoards what the
-    // others would then have to allocate, and no step walks more than TakeAtMost nodes.
-    private Delivery? TakeSome()
+    private Delivery? TakeBatch()
     {
-        var first = Interlocked.Exchange(ref _returned, null);
-        if (first is null)
+        var batch = Interlocked.Exchange(ref _batches, null);
+        if (batch is null)
         {
             return null;
         }
-        var last = first;
-        for (int kept = 1; kept < TakeAtMost && last.NextFree is not null; kept++)
+        var rest = batch.NextBatch;
+        batch.NextBatch = null;
+        if (rest is not null && Interlocked.Exchange(ref _batches, rest) is { } meanwhile)
         {
-            last = last.NextFree;
+            // Batches handed back between the two exchanges: push them again (a push is ABA-free).
+            var bottom = meanwhile;
+            while (bottom.NextBatch is { } below)
+            {
+                bottom = below;
+            }
+            Push(meanwhile, bottom);
         }
-        if (last.NextFree is { } rest && Interlocked.CompareExchange(ref _returned, rest, null) is null)
-        {
-            last.NextFree = null;
-        }
-        return first;
+        return batch;
     }
 
-    /// <summary>Lua thread: hands back the chain <paramref name="first"/> .. <paramref name="last"/> (linked through NextFree).</summary>
+    /// <summary>Lua thread: hands back one batch, the chain <paramref name="first"/> .. <paramref name="last"/> (linked through NextFree).</summary>
     public void Return(Delivery first, Delivery last)
     {
-        var head = Volatile.Read(ref _returned);
+        last.NextFree = null;
+        Push(first, first);
+    }
+
+    // Pushes the batches top .. bottom (linked through NextBatch) onto the stack.
+    private void Push(Delivery top, Delivery bottom)
+    {
+        var head = Volatile.Read(ref _batches);
         while (true)
         {
-            last.NextFree = head;
-            var seen = Interlocked.CompareExchange(ref _returned, first, head);
+            bottom.NextBatch = head;
+            var seen = Interlocked.CompareExchange(ref _batches, top, head);
             if (seen == head)
             {
                 return;
