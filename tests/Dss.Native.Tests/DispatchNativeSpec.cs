@@ -387,6 +387,23 @@ public sealed class DispatchNativeSpec(NativeModuleFixture module)
     }
 
     [Fact]
+    public async Task A_C_decodes_memory_error_must_reach_the_error_handler_although_Lua_calls_none_for_it()
+    {
+        await _lua.AddFaultyUtilityAsync();
+
+        var result = await _lua.RunAsync(FaultLua.Prelude + """
+            local errors = {}
+            local u = assert(fu.new{ callback = function() end })
+            u:deliver("memerr")
+            darksidesync.dispatch(nil, function(e) errors[#errors + 1] = tostring(e) end)
+            print(#errors, errors[1])
+            u:unregister()
+            """);
+
+        Assert.Equal(["1\tnot enough memory"], result.AssertEnded("a memory error under dispatch").Lines);
+    }
+
+    [Fact]
     public async Task An_error_handler_that_unregisters_the_utility_of_a_raising_C_decode_must_not_hang()
     {
         await _lua.AddFaultyUtilityAsync();
