@@ -292,7 +292,7 @@ public sealed class DispatchSpec : TestKit
     [Fact]
     public void A_raising_c_decode_goes_to_the_handler_and_dispatch_goes_on_with_the_next_item()
     {
-        var hooks = DispatchRaisingHooks.Load();
+        var hooks = RaisingCHooks.LoadSecondInstance();
         RegisterC(new CApiLog());
         Assert.Equal(Success, _api!.DeliverRaw(_cUtilId, hooks.RaisingDecode, 0, 1));
         Assert.Equal(Success, _api.DeliverRaw(_cUtilId, hooks.PushingDecode, 0, 2));
@@ -309,7 +309,7 @@ public sealed class DispatchSpec : TestKit
     [Fact]
     public void A_producer_blocked_on_a_raising_c_decode_is_released_with_the_hand_over_status()
     {
-        var hooks = DispatchRaisingHooks.Load();
+        var hooks = RaisingCHooks.LoadSecondInstance();
         RegisterC(new CApiLog());
         int status = 0;
         int decodesBefore = hooks.Count(RaisingCHooks.Decodes);
@@ -331,7 +331,7 @@ public sealed class DispatchSpec : TestKit
     [Fact]
     public void After_a_raising_c_decode_under_dispatch_the_utility_keeps_working()
     {
-        var hooks = DispatchRaisingHooks.Load();
+        var hooks = RaisingCHooks.LoadSecondInstance();
         RegisterC(new CApiLog());
         Assert.Equal(Success, _api!.DeliverRaw(_cUtilId, hooks.RaisingDecode, 0, 1));
         _lua.Run("darksidesync.dispatch(nil, function(e) end)");
@@ -347,7 +347,7 @@ public sealed class DispatchSpec : TestKit
     [Fact]
     public void Poll_still_raises_the_error_of_a_raising_c_decode_after_dispatch_handled_one()
     {
-        var hooks = DispatchRaisingHooks.Load();
+        var hooks = RaisingCHooks.LoadSecondInstance();
         RegisterC(new CApiLog());
         Assert.Equal(Success, _api!.DeliverRaw(_cUtilId, hooks.RaisingDecode, 0, 1));
         Assert.Equal(Success, _api.DeliverRaw(_cUtilId, hooks.RaisingDecode, 0, 2));
@@ -362,7 +362,7 @@ public sealed class DispatchSpec : TestKit
     [Fact]
     public void A_raising_c_ret_reaches_the_handler_through_the_callback_and_releases_the_producer()
     {
-        var hooks = DispatchRaisingHooks.Load();
+        var hooks = RaisingCHooks.LoadSecondInstance();
         RegisterC(new CApiLog());
         _lua.Run("function on_item(reply, v) reply(v) seen[#seen + 1] = 'after reply' end");
         int status = 0;

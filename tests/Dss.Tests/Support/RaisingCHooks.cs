@@ -10,12 +10,18 @@ namespace DarkSideSync.Tests.Support;
 /// every call. Linked against KeraLua's own <c>liblua54.so</c> (next to
 /// the test assembly) with Debian's Lua 5.4 headers, which match its ABI.
 /// </summary>
+/// <remarks>
+/// <see cref="LoadSecondInstance"/> builds the same source under another file name, so the
+/// loader maps a second instance with counters of its own: for specs that run in parallel
+/// with RaisingCHookSpec, which checks the first instance's counters exactly.
+/// </remarks>
 internal sealed unsafe class RaisingCHooks
 {
     /// <summary>Counter indices of <c>hooks_count</c>.</summary>
     public const int Decodes = 0, NullDecodes = 1, Rets = 2, NullRets = 3, GarbageRets = 4, Pushes = 5;
 
-    private static readonly Lazy<RaisingCHooks> Instance = new(Build);
+    private static readonly Lazy<RaisingCHooks> Instance = new(() => Build("raising_hooks"));
+    private static readonly Lazy<RaisingCHooks> SecondInstance = new(() => Build("raising_hooks_second"));
 
     private readonly delegate* unmanaged[Cdecl]<int, int> _count;
     private readonly delegate* unmanaged[Cdecl]<void> _reset;
@@ -32,6 +38,9 @@ internal sealed unsafe class RaisingCHooks
 
     public static RaisingCHooks Load() => Instance.Value;
 
+    /// <summary>An instance of its own (see the remarks); the first caller compiles it.</summary>
+    public static RaisingCHooks LoadSecondInstance() => SecondInstance.Value;
+
     public nint RaisingDecode { get; }
 
     public nint PushingDecode { get; }
@@ -44,7 +53,7 @@ internal sealed unsafe class RaisingCHooks
 
     public void ResetCounts() => _reset();
 
-    private static RaisingCHooks Build()
+    private static RaisingCHooks Build(string name)
     {
         string luaDirectory = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
         if (!File.Exists(Path.Combine(luaDirectory, "liblua54.so")))
@@ -56,8 +65,8 @@ internal sealed unsafe class RaisingCHooks
         {
             throw new InvalidOperationException($"{source} is missing: Dss.Tests.csproj copies c/raising_hooks.c to the output.");
         }
-        string directory = Directory.CreateTempSubdirectory("dss-raising-hooks-").FullName;
-        string library = Path.Combine(directory, "libraising_hooks.so");
+        string directory = Directory.CreateTempSubdirectory($"dss-{name}-").FullName;
+        string library = Path.Combine(directory, $"lib{name}.so");
         var gcc = Process.Start(new ProcessStartInfo("gcc")
         {
             ArgumentList =
