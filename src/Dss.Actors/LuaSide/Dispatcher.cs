@@ -148,33 +148,19 @@ internal sealed unsafe class Dispatcher
         {
             return TakeEnd; // dispatch called from inside a C decode: that decode is not done
         }
-        var mailbox = engine.Mailbox;
         var gates = _luaThreadGates!;
-        while (true)
+        if (Settlement.TakeOldest(engine.Mailbox, gates) is not { } delivery)
         {
-            if (!mailbox.TryPeekOldest(out var delivery))
-            {
-                return TakeEnd;
-            }
-            var gate = delivery.Owner.Gate;
-            gate.EnterHeld(gates);
-            // Peeked, not taken: an unregister holding the gate still finds it in the queue.
-            mailbox.RemoveOldest();
-            if (!delivery.TryMove(DeliveryState.Queued, DeliveryState.Decoding))
-            {
-                gate.ExitHeld(gates);
-                continue; // cancelled while queued; already accounted for
-            }
-            mailbox.Claimed();
-            call->Taken++;
-            if (delivery is NativeDelivery native)
-            {
-                _decoding = native;
-                native.HandOver(out call->Decode, out call->PData, out call->UtilId);
-                return TakeDecode;
-            }
-            return DecodeHere(L, delivery, gates);
+            return TakeEnd;
         }
+        call->Taken++;
+        if (delivery is NativeDelivery native)
+        {
+            _decoding = native;
+            native.HandOver(out call->Decode, out call->PData, out call->UtilId);
+            return TakeDecode;
+        }
+        return DecodeHere(L, delivery, gates);
     }
 
     // A .NET utility's decode, which cannot raise a Lua error; the gate is held and left here.

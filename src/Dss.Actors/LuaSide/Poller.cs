@@ -21,53 +21,45 @@ internal static class Poller
     public static int Poll(lua_State L, DssEngine engine, int waitingCallbackMetatable, int closeWatchMetatable)
     {
         var mailbox = engine.Mailbox;
-        while (true)
+        var gates = HookGate.OfCurrentThread;
+        var delivery = Settlement.TakeOldest(mailbox, gates);
+        if (delivery is null && engine.Notifier.IsCoalesced)
         {
-            if (!mailbox.TryPeekOldest(out var delivery))
-            {
-                // Coalesced wake-ups: re-arm before the second look, so a delivery racing with
-                // this poll either is seen now or sends the next datagram.
-                if (!engine.Notifier.IsCoalesced || !Rearmed(engine, out delivery))
-                {
-                    lua_pushinteger(L, -1);
-                    return 1;
-                }
-            }
-            int results;
-            using (delivery.Owner.Gate.Enter())
-            {
-                // Peeked, not taken: an unregister holding the gate still finds it in the queue.
-                mailbox.RemoveOldest();
-                if (!delivery.TryMove(DeliveryState.Queued, DeliveryState.Decoding))
-                {
-                    continue; // cancelled while queued; already accounted for
-                }
-                mailbox.Claimed();
-                results = Collect(L, delivery, waitingCallbackMetatable, closeWatchMetatable);
-            }
-            if (results == Raised)
-            {
-                return RaiseOnReturn.ArrangeTop(L);
-            }
-            if (!engine.IsRunning)
-            {
-                // A hook or a finalizer stopped DSS; the stop ran as the gate was left and
-                // cancelled what was queued, so the count pushed under the gate is stale.
-                lua_pushinteger(L, mailbox.Count);
-                lua_replace(L, -results - 1);
-            }
-            return results;
+            // Coalesced wake-ups: re-arm before the second look, so a delivery racing with
+            // this poll either is seen now or sends the next datagram.
+            engine.Notifier.Rearm();
+            delivery = Settlement.TakeOldest(mailbox, gates);
         }
+        if (delivery is null)
+        {
+            lua_pushinteger(L, -1);
+            return 1;
+        }
+        int results;
+        try
+        {
+            results = Collect(L, delivery, waitingCallbackMetatable, closeWatchMetatable);
+        }
+        finally
+        {
+            delivery.Owner.Gate.ExitHeld(gates); // may run a stop-DSS a hook deferred
+        }
+        if (results == Raised)
+        {
+            return RaiseOnReturn.ArrangeTop(L);
+        }
+        if (!engine.IsRunning)
+        {
+            // A hook or a finalizer stopped DSS; the stop ran as the gate was left and
+            // cancelled what was queued, so the count pushed under the gate is stale.
+            lua_pushinteger(L, mailbox.Count);
+            lua_replace(L, -results - 1);
+        }
+        return results;
     }
 
     // Collect's result when the decode hook raised a Lua error (its error object is on top).
     private const int Raised = -1;
-
-    private static bool Rearmed(DssEngine engine, out Delivery delivery)
-    {
-        engine.Notifier.Rearm();
-        return engine.Mailbox.TryPeekOldest(out delivery);
-    }
 
     // Owner's gate held, delivery in state Decoding; leaves it in a final state or AwaitingAnswer.
     // Pushes poll's results (the count, and the callback and args if decode pushed any) and

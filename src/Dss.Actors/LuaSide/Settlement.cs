@@ -1,11 +1,36 @@
 using DarkSideSync.Deliveries;
+using DarkSideSync.Engine;
+using DarkSideSync.Queueing;
 using Debug = System.Diagnostics.Debug;
 
 namespace DarkSideSync.LuaSide;
 
-/// <summary>What becomes of a delivery once its decode hook has returned: the same for poll and dispatch.</summary>
+/// <summary>How the Lua thread takes a delivery and what becomes of it once its decode hook has returned: the same for poll and dispatch.</summary>
 internal static class Settlement
 {
+    /// <summary>
+    /// Lua thread: takes the oldest queued delivery and moves it to <see cref="DeliveryState.Decoding"/>,
+    /// with its owner's gate entered (leave it with <see cref="HookGate.ExitHeld"/>); null when the
+    /// queue shows none. Deliveries cancelled while queued are passed over (already accounted for).
+    /// </summary>
+    public static Delivery? TakeOldest(Mailbox mailbox, HookGate.ThreadGates gates)
+    {
+        while (mailbox.TryPeekOldest(out var delivery))
+        {
+            var gate = delivery.Owner.Gate;
+            gate.EnterHeld(gates);
+            // Peeked, not taken: an unregister holding the gate still finds it in the queue.
+            mailbox.RemoveOldest();
+            if (delivery.TryMove(DeliveryState.Queued, DeliveryState.Decoding))
+            {
+                mailbox.Claimed();
+                return delivery;
+            }
+            gate.ExitHeld(gates);
+        }
+        return null;
+    }
+
     /// <summary>
     /// Lua thread, the owner's gate held, the delivery <see cref="DeliveryState.Decoding"/>, and
     /// decode pushed <paramref name="pushed"/> values (already clamped to what it pushed). Moves

@@ -26,25 +26,26 @@ internal static unsafe class DssCApi
     private static DssApi1v0* Create()
     {
         var api = (DssApi1v0*)NativeMemory.AllocZeroed((nuint)sizeof(DssApi1v0));
-        api->Version = VersionString("DSS API 1v0");
-        api->Reg = &Reg;
-        api->GetUtilId = &GetUtilId;
-        api->Deliver = &Deliver;
-        api->Unreg = &Unreg;
+        Fill(api, "DSS API 1v0");
         return api;
     }
 
     private static DssApi1v1* Create1v1()
     {
         var api = (DssApi1v1*)NativeMemory.AllocZeroed((nuint)sizeof(DssApi1v1));
-        api->Version = VersionString("DSS API 1v1");
+        Fill(&api->Base, "DSS API 1v1");
+        api->DeliverEx = &DeliverEx;
+        api->QueueSize = &QueueSize;
+        return api;
+    }
+
+    private static void Fill(DssApi1v0* api, string version)
+    {
+        api->Version = VersionString(version);
         api->Reg = &Reg;
         api->GetUtilId = &GetUtilId;
         api->Deliver = &Deliver;
         api->Unreg = &Unreg;
-        api->DeliverEx = &DeliverEx;
-        api->QueueSize = &QueueSize;
-        return api;
     }
 
     private static byte* VersionString(string text)
