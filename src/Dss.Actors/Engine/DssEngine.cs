@@ -19,6 +19,7 @@ internal sealed class DssEngine
 
     private readonly List<Registration> _registrations = []; // registration order; guarded by itself
     private int _phase;
+    private WakeFd? _wakeFd; // the state's getfd() descriptor, once Lua asked for it
 
     /// <param name="luaThread">The state's Lua-thread watch (it outlives this engine); none: only hooks are refused waits.</param>
     /// <param name="capacity">The queue's bound (<see cref="QueueBound.Unbounded"/>: none) and its overflow policy.</param>
@@ -152,8 +153,28 @@ internal sealed class DssEngine
                 return status;
             }
         }
+        return Announce();
+    }
+
+    // Any producer thread, its item queued: wakes whoever watches the queue (getfd's fd, UDP).
+    private DssStatus Announce()
+    {
+        Volatile.Read(ref _wakeFd)?.AfterPost();
         return Notifier.AfterDelivery(Mailbox);
     }
+
+    /// <summary>
+    /// Lua thread (getfd, start): from now on posts make <paramref name="wakeFd"/> readable;
+    /// it is made readable now if something is queued already.
+    /// </summary>
+    public void AttachWakeFd(WakeFd wakeFd)
+    {
+        Interlocked.Exchange(ref _wakeFd, wakeFd); // a fence before the look at the queue: see WakeFd
+        wakeFd.SignalIfQueued(Mailbox);
+    }
+
+    /// <summary>The state's getfd() descriptor once it has one; null before.</summary>
+    public WakeFd? WakeFd => Volatile.Read(ref _wakeFd);
 
     /// <summary>
     /// The producer's thread blocks until its waiter is admitted (SUCCESS or UDP_SEND_FAILED),
@@ -165,7 +186,7 @@ internal sealed class DssEngine
         var status = waiter.Task.Wait(timeoutMs) || !Mailbox.Bound.GiveUp(waiter)
             ? waiter.Task.Result
             : DssStatus.QueueFull;
-        return status == DssStatus.Success ? Notifier.AfterDelivery(Mailbox) : status;
+        return status == DssStatus.Success ? Announce() : status;
     }
 
     /// <summary>
@@ -191,7 +212,7 @@ internal sealed class DssEngine
             // Admitted or refused meanwhile: the outcome stands.
         }
         var status = await waiter.Task.ConfigureAwait(false);
-        return status == DssStatus.Success ? Notifier.AfterDelivery(Mailbox) : status;
+        return status == DssStatus.Success ? Announce() : status;
     }
 
     /// <summary>The registration has unregistered: forget it.</summary>

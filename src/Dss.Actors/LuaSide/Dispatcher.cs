@@ -100,7 +100,8 @@ internal sealed unsafe class Dispatcher
     }
 
     // The queue size; an empty queue re-arms coalesced wake-ups, as poll does when it finds
-    // nothing (so a caller that dispatches until nothing remains never strands an item).
+    // nothing (so a caller that dispatches until nothing remains never strands an item), and
+    // makes getfd's fd unreadable.
     private static int SizeRearmedWhenEmpty(DssEngine engine)
     {
         int size = engine.Mailbox.Count;
@@ -108,6 +109,10 @@ internal sealed unsafe class Dispatcher
         {
             engine.Notifier.Rearm();
             size = engine.Mailbox.Count; // a delivery racing with the re-arm is taken now, or wakes Lua again
+        }
+        if (size == 0)
+        {
+            engine.WakeFd?.ClearIfEmpty(engine.Mailbox);
         }
         return size;
     }

@@ -71,6 +71,21 @@ internal sealed unsafe class LuaBinding
     /// <summary>The state's Lua thread: the one that required darksidesync, or the one the host declared.</summary>
     public LuaThreadWatch LuaThread { get; } = LuaThreadWatch.DeclaredByRequire();
 
+    /// <summary>getfd()'s descriptor: null until Lua first asks; then the same one until the state closes, across stop and start.</summary>
+    public WakeFd? WakeFd { get; private set; }
+
+    /// <summary>Lua thread, DSS running (getfd): the state's wake-up descriptor, opened on first use.</summary>
+    /// <exception cref="IOException">No descriptor could be opened.</exception>
+    public int GetFd(DssEngine engine)
+    {
+        if (WakeFd is null)
+        {
+            WakeFd = WakeFd.Open();
+            engine.AttachWakeFd(WakeFd);
+        }
+        return WakeFd.Fd;
+    }
+
     /// <summary>Lua thread (setlimit): the state's bound from now on, applied at once to the running queue.</summary>
     public void SetLimit(int capacity, bool failWhenFull)
     {
@@ -150,6 +165,12 @@ internal sealed unsafe class LuaBinding
             return;
         }
         Engine = new DssEngine(System, Settings, port ?? 0, LuaThread, Capacity, FailWhenFull);
+        if (WakeFd is { } wakeFd)
+        {
+            // Readable from the last engine's last moments perhaps; this one starts empty.
+            wakeFd.ClearIfEmpty(Engine.Mailbox);
+            Engine.AttachWakeFd(wakeFd);
+        }
         PushApiTable(L);
         lua_pushlightuserdata(L, DssCApi.Instance);
         lua_setfield(L, -2, ApiVersionKey);
@@ -187,6 +208,9 @@ internal sealed unsafe class LuaBinding
         {
             Engine = null;
             Stops++;
+            // Nothing is queued after a stop (unless it finishes once a hook returns): a loop
+            // watching the fd sleeps until start() and a delivery. The fd itself stays open.
+            WakeFd?.ClearIfEmpty(engine.Mailbox);
         }
     }
 
@@ -258,6 +282,7 @@ internal sealed unsafe class LuaBinding
         }
         finally
         {
+            binding.WakeFd?.Dispose();
             GCHandle.FromIntPtr(*slot).Free();
             *slot = 0;
         }

@@ -37,7 +37,7 @@ internal static unsafe class LuaFunctions
         WaitingThreadCallback.PushMetatable(L);
         LuaBinding.PushCloseWatchMetatable(L, binding);
 
-        lua_createtable(L, 0, 8);
+        lua_createtable(L, 0, 10);
         AddFunction(L, binding, "poll\0"u8, &Poll, withMetatable: true);
         AddFunction(L, binding, "queuesize\0"u8, &QueueSize);
         AddFunction(L, binding, "setport\0"u8, &SetPort);
@@ -46,6 +46,7 @@ internal static unsafe class LuaFunctions
         AddFunction(L, binding, "stop\0"u8, &Stop);
         AddFunction(L, binding, "wait\0"u8, &Wait);
         AddFunction(L, binding, "setlimit\0"u8, &SetLimit);
+        AddFunction(L, binding, "getfd\0"u8, &GetFd);
         Dispatcher.PushFunction(L, binding, binding + 1, binding + 2);
         lua_setfield(L, -2, "dispatch\0"u8);
 
@@ -236,6 +237,25 @@ internal static unsafe class LuaFunctions
                 return Fail(L, error);
             }
             lua_pushinteger(L, engine.Mailbox.WaitForWork(timeout ?? Timeout.InfiniteTimeSpan));
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    // getfd(): the state's wake-up descriptor (WakeFd), opened on the first call.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int GetFd(lua_State L)
+    {
+        try
+        {
+            if (LuaBinding.FromUpvalue(L) is not { Engine: { } engine } binding)
+            {
+                return Fail(L, NotStarted);
+            }
+            lua_pushinteger(L, binding.GetFd(engine));
             return 1;
         }
         catch (Exception e)

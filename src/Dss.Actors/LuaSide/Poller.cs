@@ -32,6 +32,7 @@ internal static class Poller
         }
         if (delivery is null)
         {
+            engine.WakeFd?.ClearIfEmpty(mailbox);
             lua_pushinteger(L, -1);
             return 1;
         }
@@ -44,6 +45,8 @@ internal static class Poller
         {
             delivery.Owner.Gate.ExitHeld(gates); // may run a stop-DSS a hook deferred
         }
+        // This take may have emptied the queue: getfd's fd goes quiet now, not one poll later.
+        engine.WakeFd?.ClearIfEmpty(mailbox);
         if (results == Raised)
         {
             return RaiseOnReturn.ArrangeTop(L);
