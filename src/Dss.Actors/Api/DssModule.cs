@@ -47,6 +47,20 @@ public static unsafe class DssModule
     }
 
     /// <summary>
+    /// Lua thread: the figures of <c>darksidesync.stats()</c> for this state (also while DSS is
+    /// stopped: the counters survive stop and start); null when darksidesync was never
+    /// required in it. From other threads, read <see cref="DssUtility.Stats"/>.
+    /// </summary>
+    public static DssStats? GetStats(nint luaState)
+    {
+        if (luaState == 0)
+        {
+            throw new ArgumentException("The Lua state is null.", nameof(luaState));
+        }
+        return LuaBinding.Find(luaState, out var binding) == DssStatus.Success ? binding!.ReadStatistics() : null;
+    }
+
+    /// <summary>
     /// Lua thread, as the whole body of a module loader (a Lua C function such as
     /// <c>luaopen_darksidesync</c>): starts DSS for the state and returns the module table.
     /// When DSS cannot start, <c>require</c> raises the reason once the loader has returned.

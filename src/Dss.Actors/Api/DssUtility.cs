@@ -213,6 +213,7 @@ public sealed class DssUtility
     {
         if (_registration.Engine.MustNotWait)
         {
+            _registration.Engine.Statistics.Refused();
             throw new DssDeliveryRefusedException(DssStatus.WouldDeadlock);
         }
         return DeliverAndWaitAsync(data, decode, answer, timeout, cancellationToken, dropped).GetAwaiter().GetResult();
@@ -231,6 +232,20 @@ public sealed class DssUtility
         timeout is { } t && t != Timeout.InfiniteTimeSpan
             ? TimeSpan.FromTicks(Math.Max(0, (t - Stopwatch.GetElapsedTime(entry)).Ticks))
             : timeout;
+
+    /// <summary>
+    /// Any thread: the figures of this utility's Lua state now, as <c>darksidesync.stats()</c>
+    /// reports them (for health checks and metrics; cheap enough to read every second).
+    /// </summary>
+    public DssStats Stats
+    {
+        get
+        {
+            var engine = _registration.Engine;
+            var bound = engine.Mailbox.Bound;
+            return engine.Statistics.Read(engine.IsRunning ? engine : null, bound.Capacity, bound.FailWhenFull);
+        }
+    }
 
     /// <summary>
     /// The stop-utility sequence (any thread): when it returns, DSS never calls this utility's

@@ -66,13 +66,14 @@ internal sealed class ManagedRequest<T, TResult> : Delivery
         {
             if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
             {
-                Owner.Engine.Mailbox.Withdrawn();
+                Owner.Withdrawn();
                 RunDroppedHook(_dropped, _data, reason);
                 reachedLua = false;
             }
             else if (TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
             {
                 Owner.StopAwaiting(this);
+                Owner.Engine.Statistics.Cancelled();
                 reachedLua = true;
             }
             else

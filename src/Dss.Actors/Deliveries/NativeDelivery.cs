@@ -120,13 +120,14 @@ internal sealed unsafe class NativeDelivery : Delivery
             {
                 if (TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
                 {
-                    Owner.Engine.Mailbox.Withdrawn();
+                    Owner.Withdrawn();
                     CancelQueued(CancelReason.Timeout);
                     handedOver = DssStatus.TimedOut;
                 }
                 else if (TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Cancelled))
                 {
                     Owner.StopAwaiting(this);
+                    Owner.Engine.Statistics.Cancelled();
                     CancelAnswer(CancelReason.Timeout);
                     handedOver = DssStatus.TimedOut;
                 }

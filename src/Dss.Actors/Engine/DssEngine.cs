@@ -23,8 +23,9 @@ internal sealed class DssEngine
 
     /// <param name="luaThread">The state's Lua-thread watch (it outlives this engine); none: only hooks are refused waits.</param>
     /// <param name="capacity">The queue's bound (<see cref="QueueBound.Unbounded"/>: none) and its overflow policy.</param>
+    /// <param name="statistics">The state's statistics (they outlive this engine); none: counted for this engine alone.</param>
     public DssEngine(ActorSystem system, DssSettings settings, int port, LuaThreadWatch? luaThread = null,
-        int capacity = QueueBound.Unbounded, bool failWhenFull = false)
+        int capacity = QueueBound.Unbounded, bool failWhenFull = false, DeliveryStatistics? statistics = null)
     {
         if (system.WhenTerminated.IsCompleted)
         {
@@ -37,6 +38,8 @@ internal sealed class DssEngine
         Mailbox = new Mailbox(capacity, failWhenFull);
         Notifier = new UdpNotifier(settings.Notification == NotificationMode.Coalesced);
         Notifier.SetPort(port);
+        Statistics = statistics ?? new DeliveryStatistics();
+        Statistics.Adopt(this);
         Supervisor = system.ActorOf(DssSupervisor.Props(), $"darksidesync-{Interlocked.Increment(ref _lastEngineId)}");
     }
 
@@ -47,6 +50,9 @@ internal sealed class DssEngine
     public ILoggingAdapter Log { get; }
 
     public Mailbox Mailbox { get; }
+
+    /// <summary>The state's <c>stats()</c> figures, which this engine counts into.</summary>
+    public DeliveryStatistics Statistics { get; }
 
     /// <summary>Which threads must never wait for this state's deliveries (its declared Lua thread; one inside a Lua-side call).</summary>
     public LuaThreadWatch LuaThread { get; }
@@ -113,6 +119,18 @@ internal sealed class DssEngine
         lock (_registrations)
         {
             return _registrations.Find(r => r.LibId.Equals(libId));
+        }
+    }
+
+    /// <summary>Utilities registered now.</summary>
+    public int RegisteredCount
+    {
+        get
+        {
+            lock (_registrations)
+            {
+                return _registrations.Count;
+            }
         }
     }
 
@@ -186,7 +204,7 @@ internal sealed class DssEngine
         var status = waiter.Task.Wait(timeoutMs) || !Mailbox.Bound.GiveUp(waiter)
             ? waiter.Task.Result
             : DssStatus.QueueFull;
-        return status == DssStatus.Success ? Announce() : status;
+        return status == DssStatus.Success ? Announce() : RefusedAfterWaiting(status);
     }
 
     /// <summary>
@@ -201,10 +219,11 @@ internal sealed class DssEngine
         }
         catch (TimeoutException) when (Mailbox.Bound.GiveUp(waiter))
         {
-            return DssStatus.QueueFull;
+            return RefusedAfterWaiting(DssStatus.QueueFull);
         }
         catch (OperationCanceledException) when (Mailbox.Bound.GiveUp(waiter))
         {
+            Statistics.Refused();
             throw;
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
@@ -212,7 +231,14 @@ internal sealed class DssEngine
             // Admitted or refused meanwhile: the outcome stands.
         }
         var status = await waiter.Task.ConfigureAwait(false);
-        return status == DssStatus.Success ? Announce() : status;
+        return status == DssStatus.Success ? Announce() : RefusedAfterWaiting(status);
+    }
+
+    // A producer that waited for room was refused after all (timeout, unregister, stop, "fail").
+    private DssStatus RefusedAfterWaiting(DssStatus status)
+    {
+        Statistics.Refused();
+        return status;
     }
 
     /// <summary>The registration has unregistered: forget it.</summary>
@@ -276,6 +302,7 @@ internal sealed class DssEngine
         finally
         {
             Volatile.Write(ref _phase, Stopped);
+            Statistics.Retire(this);
             Notifier.Dispose();
         }
     }

@@ -67,11 +67,14 @@ internal sealed class Registration
         {
             // After the increment (a full fence): Unregister either sees this producer inside,
             // or this read sees its phase change.
-            if (Volatile.Read(ref _phase) != Registered)
+            var status = Volatile.Read(ref _phase) != Registered
+                ? DssStatus.InvalidUtilId
+                : Engine.Post(delivery, wait, blocksThread, out waiter);
+            if (!status.IsDelivered())
             {
-                return DssStatus.InvalidUtilId;
+                Engine.Statistics.Refused();
             }
-            return Engine.Post(delivery, wait, blocksThread, out waiter);
+            return status;
         }
         finally
         {
@@ -88,6 +91,7 @@ internal sealed class Registration
             return false;
         }
         delivery.AwaitingNode = _awaitingAnswer.AddLast(delivery);
+        Engine.Statistics.Waiting(+1);
         return true;
     }
 
@@ -99,7 +103,16 @@ internal sealed class Registration
         {
             _awaitingAnswer.Remove(node);
             delivery.AwaitingNode = null;
+            Engine.Statistics.Waiting(-1);
         }
+    }
+
+    /// <summary><see cref="Gate"/> held: a queued delivery of this utility was cancelled (moved from Queued): it no longer counts as queued.</summary>
+    public void Withdrawn()
+    {
+        Debug.Assert(Gate.IsHeldByCurrentThread);
+        Engine.Mailbox.Withdrawn();
+        Engine.Statistics.Cancelled();
     }
 
     /// <summary>
@@ -179,6 +192,8 @@ internal sealed class Registration
             Debug.Assert(moved, "a delivery in the awaiting list awaits its answer");
             if (moved)
             {
+                Engine.Statistics.Waiting(-1);
+                Engine.Statistics.Cancelled();
                 delivery.CancelAnswer(reason);
                 delivery.Release();
             }
@@ -188,7 +203,7 @@ internal sealed class Registration
         {
             if (delivery.Owner == this && delivery.TryMove(DeliveryState.Queued, DeliveryState.Cancelled))
             {
-                Engine.Mailbox.Withdrawn();
+                Withdrawn();
                 delivery.CancelQueued(reason);
                 delivery.Release();
             }

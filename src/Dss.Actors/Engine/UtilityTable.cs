@@ -9,12 +9,14 @@ namespace DarkSideSync.Engine;
 /// Ids are 1, 2, 3, ...: the table is an array indexed by id, so the lookup every delivery
 /// makes is a bounds check and a load. Writers (registration, unregister; rare) take a lock
 /// and publish a grown array whole; readers never lock. Its size is the number of
-/// registrations ever made, 8 bytes each.
+/// registrations ever made, 16 bytes each: a utilid that is gone still names the statistics
+/// of its Lua state, so a delivery refused after an unregister or a stop is counted there.
 /// </remarks>
 internal static class UtilityTable
 {
     private static readonly Lock Writers = new();
     private static Registration?[] _slots = new Registration?[64]; // index = utilid; replaced whole when it grows
+    private static Queueing.DeliveryStatistics?[] _gone = new Queueing.DeliveryStatistics?[64]; // index = utilid of a removed registration; guarded by Writers
     private static long _lastId;
 
     public static nint NextId() => (nint)Interlocked.Increment(ref _lastId);
@@ -42,6 +44,23 @@ internal static class UtilityTable
             if (id < _slots.Length)
             {
                 Volatile.Write(ref _slots[id], null);
+            }
+            if (id >= _gone.Length)
+            {
+                Array.Resize(ref _gone, (int)Math.Max(id + 1, _gone.Length * 2L));
+            }
+            _gone[id] = registration.Engine.Statistics;
+        }
+    }
+
+    /// <summary>Any thread, off the hot path: counts a refused delivery to a utilid that is gone, in its state's statistics (an unknown one: nowhere).</summary>
+    public static void RefusedForGone(nint utilId)
+    {
+        lock (Writers)
+        {
+            if ((nuint)utilId < (nuint)_gone.Length)
+            {
+                _gone[utilId]?.Refused();
             }
         }
     }

@@ -114,6 +114,7 @@ internal sealed unsafe class Dispatcher
         {
             engine.WakeFd?.ClearIfEmpty(engine.Mailbox);
         }
+        engine.Statistics.Observe(size);
         return size;
     }
 
@@ -181,7 +182,9 @@ internal sealed unsafe class Dispatcher
             delivery.Owner.Engine.Log.Error(e, "The decode hook of utility {0} threw; the delivery ended.", delivery.Owner.UtilId);
             lua_settop(L, 0);
             delivery.Fail(e);
-            pushed = 0;
+            Settlement.AfterRaisingDecode(delivery);
+            delivery.Owner.Gate.ExitHeld(gates);
+            return 0;
         }
         return Arrange(L, delivery, pushed, gates);
     }

@@ -71,6 +71,19 @@ internal sealed unsafe class LuaBinding
     /// <summary>The state's Lua thread: the one that required darksidesync, or the one the host declared.</summary>
     public LuaThreadWatch LuaThread { get; } = LuaThreadWatch.DeclaredByRequire();
 
+    /// <summary>The figures of stats(), since the module was loaded for this state: every engine of the state counts into them.</summary>
+    public DeliveryStatistics Statistics { get; } = new();
+
+    /// <summary>Lua thread: the state's figures now (stats(), <see cref="DssModule.GetStats"/>).</summary>
+    public DssStats ReadStatistics()
+    {
+        if (Engine is { } engine)
+        {
+            Statistics.Observe(engine.Mailbox.Count);
+        }
+        return Statistics.Read(Engine, Capacity, FailWhenFull);
+    }
+
     /// <summary>getfd()'s descriptor: null until Lua first asks; then the same one until the state closes, across stop and start.</summary>
     public WakeFd? WakeFd { get; private set; }
 
@@ -164,7 +177,7 @@ internal sealed unsafe class LuaBinding
             }
             return;
         }
-        Engine = new DssEngine(System, Settings, port ?? 0, LuaThread, Capacity, FailWhenFull);
+        Engine = new DssEngine(System, Settings, port ?? 0, LuaThread, Capacity, FailWhenFull, Statistics);
         if (WakeFd is { } wakeFd)
         {
             // Readable from the last engine's last moments perhaps; this one starts empty.

@@ -37,7 +37,7 @@ internal static unsafe class LuaFunctions
         WaitingThreadCallback.PushMetatable(L);
         LuaBinding.PushCloseWatchMetatable(L, binding);
 
-        lua_createtable(L, 0, 10);
+        lua_createtable(L, 0, 11);
         AddFunction(L, binding, "poll\0"u8, &Poll, withMetatable: true);
         AddFunction(L, binding, "queuesize\0"u8, &QueueSize);
         AddFunction(L, binding, "setport\0"u8, &SetPort);
@@ -47,6 +47,7 @@ internal static unsafe class LuaFunctions
         AddFunction(L, binding, "wait\0"u8, &Wait);
         AddFunction(L, binding, "setlimit\0"u8, &SetLimit);
         AddFunction(L, binding, "getfd\0"u8, &GetFd);
+        AddFunction(L, binding, "stats\0"u8, &Stats);
         Dispatcher.PushFunction(L, binding, binding + 1, binding + 2);
         lua_setfield(L, -2, "dispatch\0"u8);
 
@@ -130,7 +131,9 @@ internal static unsafe class LuaFunctions
             {
                 return Fail(L, NotStarted);
             }
-            lua_pushinteger(L, engine.Mailbox.Count);
+            int size = engine.Mailbox.Count;
+            engine.Statistics.Observe(size);
+            lua_pushinteger(L, size);
             return 1;
         }
         catch (Exception e)
@@ -236,7 +239,9 @@ internal static unsafe class LuaFunctions
             {
                 return Fail(L, error);
             }
-            lua_pushinteger(L, engine.Mailbox.WaitForWork(timeout ?? Timeout.InfiniteTimeSpan));
+            int size = engine.Mailbox.WaitForWork(timeout ?? Timeout.InfiniteTimeSpan);
+            engine.Statistics.Observe(size);
+            lua_pushinteger(L, size);
             return 1;
         }
         catch (Exception e)
@@ -262,6 +267,46 @@ internal static unsafe class LuaFunctions
         {
             return Fail(L, e);
         }
+    }
+
+    // stats(): a fresh table of the state's figures (DeliveryStatistics), since the module was loaded.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Stats(lua_State L)
+    {
+        try
+        {
+            if (LuaBinding.FromUpvalue(L) is not { Engine: { } engine } binding)
+            {
+                return Fail(L, NotStarted);
+            }
+            var stats = binding.ReadStatistics();
+            lua_createtable(L, 0, 10);
+            SetField(L, "queued\0"u8, stats.Queued);
+            SetField(L, "highwater\0"u8, stats.Highwater);
+            SetField(L, "delivered\0"u8, stats.Delivered);
+            SetField(L, "completed\0"u8, stats.Completed);
+            SetField(L, "cancelled\0"u8, stats.Cancelled);
+            SetField(L, "refused\0"u8, stats.Refused);
+            SetField(L, "waiting\0"u8, stats.Waiting);
+            SetField(L, "utilities\0"u8, stats.Utilities);
+            if (stats.Capacity is { } capacity)
+            {
+                SetField(L, "capacity\0"u8, capacity);
+            }
+            lua_pushstring(L, stats.Overflow == QueueOverflow.Fail ? "fail"u8 : "block"u8);
+            lua_setfield(L, -2, "overflow\0"u8);
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(L, e);
+        }
+    }
+
+    private static void SetField(lua_State L, ReadOnlySpan<byte> name, long value)
+    {
+        lua_pushinteger(L, value);
+        lua_setfield(L, -2, name);
     }
 
     private static readonly string[] OverflowOptions = ["block", "fail"];

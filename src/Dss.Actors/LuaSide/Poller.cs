@@ -71,6 +71,8 @@ internal static class Poller
     {
         var owner = delivery.Owner;
         Debug.Assert(owner.Gate.IsHeldByCurrentThread && delivery.State == DeliveryState.Decoding);
+        // The queue as it was before this take, for the high-water mark (before decode adds to it).
+        owner.Engine.Statistics.Observe(owner.Engine.Mailbox.Count + 1L);
         int top = lua_gettop(L);
         int pushed;
         try
@@ -89,7 +91,9 @@ internal static class Poller
             owner.Engine.Log.Error(e, "The decode hook of utility {0} threw; the delivery ended.", owner.UtilId);
             lua_settop(L, top);
             delivery.Fail(e);
-            pushed = 0;
+            Settlement.AfterRaisingDecode(delivery);
+            lua_pushinteger(L, owner.Engine.Mailbox.Count);
+            return 1;
         }
 
         if (!Settlement.AfterDecode(delivery, pushed))

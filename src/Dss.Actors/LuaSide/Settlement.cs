@@ -45,6 +45,7 @@ internal static class Settlement
         if (pushed == 0 || !delivery.WaitsForAnswer)
         {
             delivery.Settle(DeliveryState.Completed);
+            delivery.Owner.Engine.Statistics.Completed();
             delivery.Release();
         }
         else if (delivery.Owner.TryAwaitAnswer(delivery))
@@ -54,17 +55,19 @@ internal static class Settlement
         else
         {
             delivery.Settle(DeliveryState.Cancelled);
+            delivery.Owner.Engine.Statistics.Cancelled();
             delivery.CancelAnswer(CancelReason.UtilityUnregistered);
             delivery.Release();
         }
         return pushed > 0;
     }
 
-    /// <summary>Lua thread, the owner's gate held: the decode hook raised; the delivery ends as if cancelled.</summary>
+    /// <summary>Lua thread, the owner's gate held: the decode hook raised (or a .NET one threw); the delivery ends as if cancelled.</summary>
     public static void AfterRaisingDecode(Delivery delivery)
     {
         Debug.Assert(delivery.Owner.Gate.IsHeldByCurrentThread);
         delivery.Settle(DeliveryState.Cancelled);
+        delivery.Owner.Engine.Statistics.Cancelled();
         delivery.Release();
     }
 }

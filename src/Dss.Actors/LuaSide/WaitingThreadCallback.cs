@@ -128,6 +128,7 @@ internal static unsafe class WaitingThreadCallback
         var owner = delivery.Owner;
         int results;
         raised = false;
+        bool threw = false;
         using (owner.Gate.Enter())
         {
             if (!delivery.TryMove(DeliveryState.AwaitingAnswer, DeliveryState.Answering))
@@ -147,8 +148,18 @@ internal static unsafe class WaitingThreadCallback
                 lua_settop(L, top);
                 delivery.Fail(e);
                 results = 0;
+                threw = true;
             }
-            delivery.TryMove(DeliveryState.Answering, raised ? DeliveryState.Cancelled : DeliveryState.Completed);
+            bool ended = raised || threw;
+            delivery.TryMove(DeliveryState.Answering, ended ? DeliveryState.Cancelled : DeliveryState.Completed);
+            if (ended)
+            {
+                owner.Engine.Statistics.Cancelled();
+            }
+            else
+            {
+                owner.Engine.Statistics.Completed();
+            }
             // Before the gate is left: a stop-DSS that the hook deferred runs as it is left,
             // and may wait for a cancel hook that waits for this producer.
             delivery.Release();

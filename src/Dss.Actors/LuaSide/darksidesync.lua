@@ -21,7 +21,7 @@ local M = {
   dispatch = dispatch,
 }
 
-for _, name in ipairs { "queuesize", "setport", "getport", "start", "stop", "wait", "getfd" } do
+for _, name in ipairs { "queuesize", "setport", "getport", "start", "stop", "wait", "getfd", "stats" } do
   local f = core[name]
   M[name] = function(...) return check(f(...)) end
 end

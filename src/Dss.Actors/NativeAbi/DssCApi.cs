@@ -195,16 +195,19 @@ internal static unsafe class DssCApi
     {
         if (UtilityTable.Find(utilId) is not { } registration)
         {
+            UtilityTable.RefusedForGone(utilId);
             return DssStatus.InvalidUtilId;
         }
         if (decode == 0)
         {
+            registration.Engine.Statistics.Refused();
             return DssStatus.NoDecodeProvided;
         }
         if (ret != 0 && registration.Engine.MustNotWait)
         {
             // From inside a hook, or on the Lua thread: the thread that would have to answer this
             // delivery (or a thread waiting for the hook's gate) would be the one blocked here.
+            registration.Engine.Statistics.Refused();
             return DssStatus.WouldDeadlock;
         }
         long entry = timeoutMs > 0 ? Stopwatch.GetTimestamp() : 0;
