@@ -8,9 +8,10 @@
 #   lua-socket     LuaSocket, under the dss helper module
 #   lua-copas      the Copas sample (Debian installs it for Lua 5.1/5.2; its Lua code runs on 5.4)
 #   zlib1g-dev     the NativeAOT runtime links against zlib
+#   luarocks       darksidesync-dev-1.rockspec and its spec (RockspecSpec)
 set -euo pipefail
 
-packages=(gcc make clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket lua-copas)
+packages=(gcc make clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket lua-copas luarocks)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

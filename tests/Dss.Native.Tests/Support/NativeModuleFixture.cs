@@ -28,7 +28,7 @@ public sealed class NativeModuleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var result = await ChildProcess.RunAsync(
-            DotnetHost(),
+            NestedDotnet.Host(),
             [
                 "publish", RepositoryPaths.NativeProject,
                 "-c", "Release",
@@ -37,7 +37,7 @@ public sealed class NativeModuleFixture : IAsyncLifetime
                 "-nologo",
             ],
             PublishTimeout,
-            OuterBuildVariablesRemoved());
+            NestedDotnet.OuterBuildVariablesRemoved());
         if (result.TimedOut || result.ExitCode != 0 || !File.Exists(ModulePath))
         {
             throw new InvalidOperationException("Publishing darksidesync.so failed:\n" + result);
@@ -61,24 +61,4 @@ public sealed class NativeModuleFixture : IAsyncLifetime
     private Task<string> CompileOnceAsync(string fileName, string[] sources, CCompiler.Output kind) =>
         _compiled.GetOrAdd(fileName, _ => new Lazy<Task<string>>(() =>
             CCompiler.CompileAsync(Path.Combine(CompiledDirectory, fileName), kind, sources.Select(RepositoryPaths.Of)))).Value;
-
-    // The test host runs under `dotnet test`, whose MSBuild variables would point the nested
-    // publish at the outer build's SDK state.
-    private static Dictionary<string, string?> OuterBuildVariablesRemoved()
-    {
-        var removed = new Dictionary<string, string?>();
-        foreach (string name in Environment.GetEnvironmentVariables().Keys)
-        {
-            if (name.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) ||
-                name.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase) ||
-                name.Equals("DOTNET_HOST_PATH", StringComparison.OrdinalIgnoreCase))
-            {
-                removed[name] = null;
-            }
-        }
-        return removed;
-    }
-
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 }
