@@ -234,6 +234,13 @@ public sealed class DssUtility
             : timeout;
 
     /// <summary>
+    /// Any thread: ends a <c>darksidesync.wait()</c> of this utility's Lua state at once (it
+    /// returns the queue size, 0 if nothing is queued), or the next one if Lua is not waiting.
+    /// For hosts whose Lua loop sleeps in wait and must wake for reasons of their own (a stop).
+    /// </summary>
+    public void WakeLua() => _registration.Engine.Mailbox.Interrupt();
+
+    /// <summary>
     /// Any thread: the figures of this utility's Lua state now, as <c>darksidesync.stats()</c>
     /// reports them (for health checks and metrics; cheap enough to read every second).
     /// </summary>

@@ -26,6 +26,7 @@ internal sealed class Mailbox
     private PaddedCounter _claimed;   // the Lua thread only
     private PaddedCounter _withdrawn; // cancellers (Interlocked): unregister, stop-DSS, timeouts
     private int _luaThreadAsleep;     // 1 while the Lua thread blocks in WaitForWork
+    private int _interrupted;         // 1 after Interrupt, until a WaitForWork returns because of it
     private int _snapshots;           // Snapshot walks in progress; retired nodes are not recycled meanwhile
     private Delivery? _retiredFirst, _retiredLast; // Lua thread only: finished recyclable nodes, chained through NextFree
     private int _retiredCount;
@@ -180,10 +181,26 @@ internal sealed class Mailbox
         }
     }
 
-    /// <summary>Lua thread only: sleeps until an item is queued or the timeout passes. Returns the queue size.</summary>
+    /// <summary>
+    /// Any thread: ends the Lua thread's current <see cref="WaitForWork"/> at once, or the next
+    /// one if it is not waiting (a host's own wake-up: stop, new work of its own).
+    /// </summary>
+    public void Interrupt()
+    {
+        Interlocked.Exchange(ref _interrupted, 1); // before the look: WaitForWork announces itself, then reads this
+        if (Volatile.Read(ref _luaThreadAsleep) != 0)
+        {
+            _wake.Set();
+        }
+    }
+
+    /// <summary>
+    /// Lua thread only: sleeps until an item is queued, <see cref="Interrupt"/> is called, or
+    /// the timeout passes. Returns the queue size.
+    /// </summary>
     public int WaitForWork(TimeSpan timeout)
     {
-        if (Count > 0)
+        if (Count > 0 || Interlocked.Exchange(ref _interrupted, 0) != 0)
         {
             return Count;
         }
@@ -191,7 +208,7 @@ internal sealed class Mailbox
         Interlocked.Exchange(ref _luaThreadAsleep, 1);
         try
         {
-            if (Count == 0)
+            if (Count == 0 && Volatile.Read(ref _interrupted) == 0)
             {
                 _wake.Wait(timeout);
             }
@@ -199,6 +216,7 @@ internal sealed class Mailbox
         finally
         {
             Volatile.Write(ref _luaThreadAsleep, 0);
+            Interlocked.Exchange(ref _interrupted, 0);
         }
         return Count;
     }
