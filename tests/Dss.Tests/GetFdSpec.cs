@@ -96,6 +96,22 @@ public sealed class GetFdSpec : TestKit
     }
 
     [Fact]
+    public void A_decode_that_stops_DSS_leaves_the_fd_quiet_once_the_deferred_stop_cancelled_the_queue()
+    {
+        int fd = Fd;
+        Assert.Equal(DssStatus.Success, _utility.Utility.Deliver(0, (lua, _) =>
+        {
+            // Inside the decode the utility's gate is held: stop-DSS finishes once it is left.
+            KeraLua.Lua.FromIntPtr(lua.State).DoString("darksidesync.stop()");
+            return 0;
+        }));
+        Assert.Equal(DssStatus.Success, _utility.Deliver(1));
+        Assert.True(Readiness.IsReadable(fd));
+        _host.Run("darksidesync.dispatch()");
+        Assert.False(Readiness.IsReadable(fd), "readable while DSS is stopped and nothing is queued");
+    }
+
+    [Fact]
     public void The_fd_is_closed_when_the_state_closes()
     {
         int fd = Fd;

@@ -188,6 +188,7 @@ internal sealed class DssEngine
     public void AttachWakeFd(WakeFd wakeFd)
     {
         Interlocked.Exchange(ref _wakeFd, wakeFd); // a fence before the look at the queue: see WakeFd
+        wakeFd.Owner = this;
         wakeFd.SignalIfQueued(Mailbox);
     }
 
@@ -304,6 +305,12 @@ internal sealed class DssEngine
             Volatile.Write(ref _phase, Stopped);
             Statistics.Retire(this);
             Notifier.Dispose();
+            // A stop deferred until a hook returned cancelled the queue only now: the fd goes quiet
+            // (unless a newer engine of the state posts through it already).
+            if (WakeFd is { } wakeFd && wakeFd.Owner == this)
+            {
+                wakeFd.ClearIfEmpty(Mailbox);
+            }
         }
     }
 

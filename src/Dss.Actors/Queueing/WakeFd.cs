@@ -33,6 +33,9 @@ internal sealed class WakeFd : IDisposable
     /// <summary>The descriptor; DSS's own: Lua must not read or close it.</summary>
     public int Fd { get; }
 
+    /// <summary>The engine that posts through it now (the state's latest): only it may clear the fd when its stop finishes.</summary>
+    public object? Owner { get; set; }
+
     /// <exception cref="IOException">The system refused an eventfd (out of descriptors).</exception>
     public static WakeFd Open()
     {
