@@ -74,6 +74,8 @@ local function child_main(mode, threads, items, nowarm)
   end
 
   local fd = -1
+  local emptied = 0 -- spin, behind, paced: dispatch calls that left the queue empty (each one
+                    -- clears an armed fd, and the next delivery writes it)
   local setup, body -- setup() once per process; body() runs until received == total
   local wakeups = function() return 0 end
 
@@ -149,7 +151,8 @@ local function child_main(mode, threads, items, nowarm)
     body = function()
       local calls = 0
       while received < total do
-        dispatch()
+        local ran, remaining = dispatch()
+        if remaining == 0 and ran > 0 then emptied = emptied + 1 end
         if not done_at and u:running() == 0 then done_at = socket.gettime() end
         calls = calls + 1
         if calls % 65536 == 0 and stalled() then break end
@@ -161,7 +164,8 @@ local function child_main(mode, threads, items, nowarm)
     end
     body = function()
       while received < total and not stalled() do
-        dispatch(1000)
+        local ran, remaining = dispatch(1000)
+        if remaining == 0 and ran > 0 then emptied = emptied + 1 end
         if not done_at and u:running() == 0 then done_at = socket.gettime() end
         socket.sleep(0.001)
       end
@@ -175,7 +179,7 @@ local function child_main(mode, threads, items, nowarm)
 
   local pace_us = mode:match("^paced%-") and 10 or 0
   local function run(n)
-    received, total, done_at, finished_at = 0, threads * n, nil, nil
+    received, total, done_at, finished_at, emptied = 0, threads * n, nil, nil, 0
     progress = -1
     local w0 = wakeups()
     local cpu0, all0 = lua_thread_cpu_s(), process_cpu_s()
@@ -196,7 +200,7 @@ local function child_main(mode, threads, items, nowarm)
       items = total, seconds = seconds, items_per_s = total / seconds,
       producers_s = done_at - start, deliveries_per_s = total / (done_at - start),
       wakeups = wakeups() - w0, lua_cpu_share = cpu / seconds, fd = fd,
-      lua_cpu_us_per_item = cpu * 1e6 / total, others_cpu_us_per_item = others * 1e6 / total,
+      lua_cpu_us_per_item = cpu * 1e6 / total, emptied = emptied, others_cpu_us_per_item = others * 1e6 / total,
     }
   end
 
@@ -414,15 +418,18 @@ for _, v in ipairs(arming) do
   local mode = v.args[1]
   local sc = syscalls[mode]
   local lua_us = median(values(runs, "lua_cpu_us_per_item"))
+  local emptied = median(values(runs, "emptied"))
   local others_us = median(values(runs, "others_cpu_us_per_item"))
   rows[#rows + 1] = { v.label, ("%d x %d"):format(THREADS, v.args[3]), m .. " M/s", range, dm .. " M/s", drange,
+                      emptied and ("%.0f"):format(emptied) or "-",
                       lua_us and ("%.2f"):format(lua_us) or "-", others_us and ("%.2f"):format(others_us) or "-",
                       sc and ("%d / %d"):format(sc.writes, sc.reads) or "-", ("%d/%d"):format(#runs, repetitions) }
 end
 print("Arming the fd: consumer items/s; deliveries/s on the producers' side (items over the time until the")
-print("4 pthreads had all finished); CPU per item of the Lua thread and of all other threads (the producers);")
+print("4 pthreads had all finished); how often a dispatch left the queue empty (each time an armed fd is cleared")
+print("and written again); CPU per item of the Lua thread and of all other threads (the producers);")
 print(("eventfd writes / reads per process under strace (%d x %d items, no warm-up):"):format(THREADS, STRACE_ITEMS))
-table_print({ "consumer", "items", "items/s", "min..max", "deliveries/s", "min..max", "Lua us/item", "others us/item",
+table_print({ "consumer", "items", "items/s", "min..max", "deliveries/s", "min..max", "emptied", "Lua us/item", "others us/item",
               "eventfd w/r", "runs ok" }, rows)
 
 if strace_ok then
