@@ -6,12 +6,15 @@
 #   lua5.4         the stock interpreter the module loads into
 #   liblua5.4-dev  lua.h for the C utilities and the C host program
 #   lua-socket     LuaSocket, under the dss helper module
-#   lua-copas      the Copas sample (Debian installs it for Lua 5.1/5.2; its Lua code runs on 5.4)
+#   lua-copas      the Copas sample and dss.socket's Copas thread (Debian installs it for Lua
+#                  5.1/5.2; its Lua code runs on 5.4)
+#   lua-luv        dss.luv (libuv bindings for 5.4)
+#   lua-cqueues    dss.cqueues
 #   zlib1g-dev     the NativeAOT runtime links against zlib
 #   luarocks       darksidesync-dev-1.rockspec and its spec (RockspecSpec)
 set -euo pipefail
 
-packages=(gcc make clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket lua-copas luarocks)
+packages=(gcc make clang zlib1g-dev lua5.4 liblua5.4-dev lua-socket lua-copas lua-luv lua-cqueues luarocks)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -2,7 +2,7 @@ using DarkSideSync.Native.Tests.Support;
 
 namespace DarkSideSync.Native.Tests;
 
-/// <summary>What `dotnet publish src/Dss.Native` leaves for a Lua user to install.</summary>
+/// <summary>What `dotnet publish src/Dss.Native` leaves for a Lua user to install: the module, dss.lua and dss/*.lua (modules dss.luv, dss.cqueues, dss.socket).</summary>
 [Collection(NativeCollection.Name)]
 public sealed class PublishedModuleSpec(NativeModuleFixture module)
 {
@@ -14,6 +14,16 @@ public sealed class PublishedModuleSpec(NativeModuleFixture module)
         var files = Directory.GetFiles(module.ModuleDirectory).Select(Path.GetFileName).Order();
 
         Assert.Equal(["darksidesync.so", "dss.lua"], files);
+    }
+
+    [Fact]
+    public void Publish_must_put_the_loop_integrations_in_a_dss_folder_beside_the_module()
+    {
+        var folders = Directory.GetDirectories(module.ModuleDirectory).Select(Path.GetFileName);
+        var loops = Directory.GetFiles(Path.Combine(module.ModuleDirectory, "dss")).Select(Path.GetFileName).Order();
+
+        Assert.Equal(["dss"], folders);
+        Assert.Equal(["cqueues.lua", "luv.lua", "socket.lua"], loops);
     }
 
     [Fact]
