@@ -20,7 +20,7 @@ public sealed class ModuleLoadSpec(NativeModuleFixture module)
             """);
 
         Assert.Equal(
-            "_VERSION=string dispatch=function drain=function getfd=function getport=function poll=function queuesize=function setlimit=function setport=function start=function stop=function wait=function",
+            "_VERSION=string dispatch=function drain=function getfd=function getport=function poll=function queuesize=function setlimit=function setport=function start=function stats=function stop=function wait=function",
             result.AssertSucceeded().Lines.Single());
     }
 
