@@ -23,7 +23,7 @@ public sealed class LuaApiSpec : TestKit
     [Fact]
     public void Require_returns_the_module_with_the_spec_functions()
     {
-        foreach (var name in new[] { "poll", "queuesize", "setport", "getport", "start", "stop", "wait", "drain" })
+        foreach (var name in new[] { "poll", "queuesize", "setport", "getport", "start", "stop", "wait", "drain", "dispatch", "setlimit", "getfd", "stats" })
         {
             Assert.Equal("function", _host.String($"type(darksidesync.{name})"));
         }
@@ -104,7 +104,7 @@ public sealed class LuaApiSpec : TestKit
     public void After_stop_every_function_but_start_and_stop_raises_not_started()
     {
         _host.Run("darksidesync.stop()");
-        foreach (var call in new[] { "poll()", "queuesize()", "setport(1)", "getport()", "wait(0)", "drain()" })
+        foreach (var call in new[] { "poll()", "queuesize()", "setport(1)", "getport()", "wait(0)", "drain()", "dispatch()", "setlimit(1)", "getfd()", "stats()" })
         {
             Assert.EndsWith("DSS was not started yet, or already stopped", _host.Error("darksidesync." + call));
         }
