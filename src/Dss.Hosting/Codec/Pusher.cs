@@ -42,6 +42,12 @@ internal static class Pushers
         {
             return new UnsupportedPusher(type, refusal);
         }
+        if (TypeShapes.KeyValueTypes(type) is { } pair)
+        {
+            return (Pusher)Activator.CreateInstance(
+                typeof(DictionaryPusher<,>).MakeGenericType(pair.Key, pair.Value),
+                [DictionaryPusher.MayCollide(pair.Key, pair.IsDictionary)])!;
+        }
         if (type.IsArray)
         {
             return type.IsSZArray
@@ -55,12 +61,6 @@ internal static class Pushers
         if (TypeShapes.IsGeneric(type, typeof(List<>)))
         {
             return Generic(typeof(ListPusher<>), type.GetGenericArguments()[0]);
-        }
-        if (TypeShapes.KeyValueTypes(type) is { } pair)
-        {
-            return (Pusher)Activator.CreateInstance(
-                typeof(DictionaryPusher<,>).MakeGenericType(pair.Key, pair.Value),
-                [DictionaryPusher.MayCollide(pair.Key, pair.IsDictionary)])!;
         }
         if (typeof(IDictionary).IsAssignableFrom(type))
         {

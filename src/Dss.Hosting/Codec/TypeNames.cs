@@ -115,7 +115,7 @@ internal static class TypeNames
     {
         if (double.IsNaN(value))
         {
-            return double.IsNegative(value) ? "-nan" : "nan";
+            return "nan";
         }
         if (double.IsInfinity(value))
         {

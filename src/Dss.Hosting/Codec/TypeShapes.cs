@@ -34,7 +34,8 @@ internal static class TypeShapes
         {
             return "exceptions cannot cross to Lua";
         }
-        if (typeof(IEnumerator).IsAssignableFrom(type) || typeof(Stream).IsAssignableFrom(type)
+        // (An iterator is both an IEnumerable and its own first IEnumerator: it is a sequence.)
+        if ((typeof(IEnumerator).IsAssignableFrom(type) && !typeof(IEnumerable).IsAssignableFrom(type)) || typeof(Stream).IsAssignableFrom(type)
             || typeof(WaitHandle).IsAssignableFrom(type) || type == typeof(CancellationToken)
             || type == typeof(Thread) || type == typeof(object))
         {

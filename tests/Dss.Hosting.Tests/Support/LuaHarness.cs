@@ -9,7 +9,8 @@ namespace DarkSideSync.Hosting.Tests.Support;
 /// </summary>
 internal sealed class LuaHarness : IDisposable
 {
-    public LuaHarness() => Lua = new Lua();
+    // UTF-8 chunks: KeraLua encodes the source of DoString/LoadString with Lua.Encoding.
+    public LuaHarness() => Lua = new Lua { Encoding = System.Text.Encoding.UTF8 };
 
     public Lua Lua { get; }
 
