@@ -40,6 +40,34 @@ internal sealed class LuaHarness : IDisposable
         }
     }
 
+    /// <summary>Runs a chunk and leaves all its results on the stack; returns (index of the first, count).</summary>
+    public (int First, int Count) PushResults(string chunk)
+    {
+        int top = Top;
+        if (Lua.LoadString(chunk) != LuaStatus.OK || Lua.PCall(0, -1, 0) != LuaStatus.OK)
+        {
+            string message = Lua.ToString(-1);
+            Lua.Pop(1);
+            throw new InvalidOperationException("Lua error: " + message);
+        }
+        return (top + 1, Top - top);
+    }
+
+    /// <summary>Reads the results of a chunk as T with ReadResults, then pops them.</summary>
+    public T? Results<T>(string chunk)
+    {
+        int top = Top;
+        (int first, int count) = PushResults(chunk);
+        try
+        {
+            return LuaCodec.ReadResults<T>(L, first, count);
+        }
+        finally
+        {
+            Lua.SetTop(top);
+        }
+    }
+
     /// <summary>Reads the value of a Lua expression as T through the codec (the stack is left as it was).</summary>
     public T? Eval<T>(string expression)
     {
