@@ -140,7 +140,7 @@ internal static partial class LuaCodec
         {
             lua_pushinteger(L, Unsafe.As<T, uint>(ref value));
         }
-        else if (value is null)
+        else if (Nulls<T>.Possible && value is null)
         {
             lua_pushnil(L);
         }
@@ -150,7 +150,7 @@ internal static partial class LuaCodec
         }
         else
         {
-            return TryPushBoxedScalar(L, value);
+            return value is not null && TryPushBoxedScalar(L, value);
         }
         return true;
     }

@@ -14,7 +14,8 @@ internal static class Sequences
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PushElement<T>(lua_State L, T element, ConversionWalk walk)
     {
-        if (element is null)
+        // The flag first: without optimizations (Debug) `element is null` boxes a struct element.
+        if (Nulls<T>.Possible && element is null)
         {
             throw new LuaConversionException("null in a sequence: a Lua table cannot hold nil (it would leave a hole)");
         }
@@ -33,6 +34,12 @@ internal static class Sequences
 
     public static LuaConversionException Threw(Exception exception) =>
         new($"enumerating the collection threw {exception.GetType().Name}: {exception.Message}", exception);
+}
+
+/// <summary>Whether values of <typeparamref name="T"/> can be null (reference types, Nullable).</summary>
+internal static class Nulls<T>
+{
+    public static readonly bool Possible = TypeShapes.AcceptsNull(typeof(T));
 }
 
 internal sealed class ArrayPusher<T> : Pusher
