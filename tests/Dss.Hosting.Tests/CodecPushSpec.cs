@@ -325,6 +325,22 @@ public sealed class CodecPushSpec : IDisposable
         Assert.Contains("no value today", error.Message, StringComparison.Ordinal);
     }
 
+    private static IEnumerable<int> Failing()
+    {
+        yield return 1;
+        yield return 2;
+        throw new InvalidOperationException("the source went away");
+    }
+
+    [Fact]
+    public void An_enumeration_that_throws_is_reported_with_the_element_it_was_at()
+    {
+        LuaConversionException error = lua.Fails(() => LuaCodec.Push(lua.L, new { Items = Failing() }));
+        Assert.Equal("value.Items[3]", error.Path);
+        Assert.Contains("the source went away", error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+    }
+
     [Fact]
     public void Errors_name_the_root_the_caller_gives()
     {

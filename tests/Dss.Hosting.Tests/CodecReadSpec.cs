@@ -334,6 +334,48 @@ public sealed class CodecReadSpec : IDisposable
         Assert.Equal(2, lua.Top);
     }
 
+    public sealed record Checked
+    {
+        public Checked(int value) => Value = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must not be negative");
+
+        public int Value { get; }
+    }
+
+    [Fact]
+    public void A_constructor_that_throws_is_reported_with_its_path()
+    {
+        Assert.Equal(3, lua.Eval<Checked>("{ value = 3 }")!.Value);
+        LuaConversionException error = lua.Fails(() => lua.Eval<Checked[]>("{ { value = 1 }, { value = -1 } }"));
+        Assert.Equal("value[2]", error.Path);
+        Assert.Contains("must not be negative", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(error.InnerException);
+    }
+
+    [Fact]
+    public void Targets_the_codec_cannot_create_are_refused_with_their_path()
+    {
+        foreach (Type target in new[] { typeof(Func<int>), typeof(Stream), typeof(IComparable), typeof(Task<int>), typeof(Uri), typeof(int[,]), typeof(Type) })
+        {
+            LuaConversionException error = lua.Fails(() => lua.Eval("{}", target));
+            Assert.Equal("value", error.Path);
+            Assert.Contains("cannot read a value as", error.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal("value.f[1]", lua.Fails(() => lua.Eval<Dictionary<string, List<Action>>>("{ f = { 1 } }")).Path);
+    }
+
+    [Fact]
+    public void Invalid_stack_indices_are_refused_before_Lua_sees_them()
+    {
+        lua.PushExpression("1");
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaCodec.Read<long>(lua.L, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaCodec.Read<long>(lua.L, -2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaCodec.Read(lua.L, -2, typeof(object)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaCodec.ReadResults<long[]>(lua.L, 1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LuaCodec.ReadResults<long[]>(lua.L, 0, 1));
+        Assert.Equal(1L, LuaCodec.Read<long>(lua.L, -1));
+        Assert.Equal(1, lua.Top);
+    }
+
     private sealed class TreeComparer : IEqualityComparer<Tree?>
     {
         public bool Equals(Tree? x, Tree? y) => x is null || y is null

@@ -78,7 +78,7 @@ internal static class DictionaryPusher
         {
             throw LuaCodec.StackFull();
         }
-        lua_createtable(L, 0, count);
+        lua_createtable(L, 0, Math.Clamp(count, 0, Sequences.MaxPresize));
     }
 
     // With the key on top of the table: fails when the table already has it.

@@ -15,6 +15,7 @@ internal static partial class LuaCodec
     public static object? Read(lua_State L, int index, Type target, string root, int position = 0)
     {
         ArgumentNullException.ThrowIfNull(target);
+        CheckIndex(L, index);
         return ReadWith(L, index, Readers.For(target), root, position);
     }
 
@@ -24,6 +25,7 @@ internal static partial class LuaCodec
     /// <summary>As <see cref="Read{T}(lua_State, int)"/>; errors name the value <paramref name="root"/>[<paramref name="position"/>].</summary>
     public static unsafe T? Read<T>(lua_State L, int index, string root, int position = 0)
     {
+        CheckIndex(L, index);
         // Fast paths for the value that is what it should be; anything else goes to the reader,
         // which also words the error.
         if (typeof(T) == typeof(long))
@@ -70,6 +72,16 @@ internal static partial class LuaCodec
             }
         }
         return ReadWith(L, index, ReaderOf<T>.Instance, root, position);
+    }
+
+    // Index 0, and a negative index below the bottom of the frame, would make Lua read outside
+    // the frame (its API checks are off in release builds).
+    private static void CheckIndex(lua_State L, int index)
+    {
+        if (index == 0 || (index < 0 && index > LUA_REGISTRYINDEX && -index > lua_gettop(L)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, "not a valid Lua stack index");
+        }
     }
 
     private static T ReadWith<T>(lua_State L, int index, Reader<T> reader, string root, int position)

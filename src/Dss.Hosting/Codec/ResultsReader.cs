@@ -19,6 +19,10 @@ internal static partial class LuaCodec
     public static T? ReadResults<T>(lua_State L, int first, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > 0 && (first < 1 || first + count - 1 > lua_gettop(L)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(first), first, $"{count} results from {first} are not all on the stack");
+        }
         return ResultsOf<T>.Instance.Read(L, first, count);
     }
 

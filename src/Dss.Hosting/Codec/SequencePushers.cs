@@ -22,6 +22,9 @@ internal static class Sequences
         LuaCodec.PushValue(L, element, walk);
     }
 
+    // Presizing trusts a collection's Count only so far: the table grows past it as needed.
+    public const int MaxPresize = 1 << 20;
+
     public static void Begin(lua_State L, object identity, bool isValueType, int count, ConversionWalk walk)
     {
         walk.EnterObject(isValueType ? null : identity);
@@ -29,7 +32,7 @@ internal static class Sequences
         {
             throw LuaCodec.StackFull();
         }
-        lua_createtable(L, count, 0);
+        lua_createtable(L, Math.Clamp(count, 0, MaxPresize), 0);
     }
 
     public static LuaConversionException Threw(Exception exception) =>
