@@ -164,6 +164,9 @@ public sealed class CodecReadSpec : IDisposable
         Assert.Contains("cannot read Lua integer 12 as string", error.Message, StringComparison.Ordinal);
         Assert.Contains("float 1.5", lua.Fails(() => lua.Eval<string>("1.5")).Message, StringComparison.Ordinal);
         Assert.Contains("exactly one", lua.Fails(() => lua.Eval<char>("'ab'")).Message, StringComparison.Ordinal);
+        error = lua.Fails(() => lua.Eval<object>("{ ['\\255'] = 1, ['\\254'] = 2 }"));
+        Assert.Contains("duplicate key", error.Message, StringComparison.Ordinal);
+        Assert.Equal(new Dictionary<string, int> { ["\ufffd"] = 1 }, lua.Eval<Dictionary<string, int>>("{ ['\\255'] = 1 }"));
     }
 
     [Fact]

@@ -64,6 +64,7 @@ internal static class DictionaryPusher
                 throw new LuaConversionException("NaN key: a Lua table key cannot be NaN");
             case string or char or bool or sbyte or byte or short or ushort or int or uint or long or ulong
                 or float or double or decimal or Enum or Guid:
+                // Scalar pushers never use the walk (no nesting below a scalar).
                 Pushers.For(key.GetType()).Push(L, key, null!);
                 return;
             default:

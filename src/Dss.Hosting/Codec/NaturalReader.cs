@@ -77,7 +77,11 @@ internal sealed unsafe class NaturalReader : Reader<object?>
                 inKey = true;
                 object key = ReadKey(L, keyIndex);
                 inKey = false;
-                dictionary!.Add(key, Read(L, valueIndex, walk));
+                // Two Lua strings can decode to one .NET string (invalid UTF-8 becomes U+FFFD).
+                if (!dictionary!.TryAdd(key, Read(L, valueIndex, walk)))
+                {
+                    throw new LuaConversionException("duplicate key: another Lua key decodes to the same .NET string (invalid UTF-8)");
+                }
                 lua_settop(L, keyIndex);
             }
         }

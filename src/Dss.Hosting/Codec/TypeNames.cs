@@ -5,7 +5,7 @@ using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 
-// Text for error messages: C#-like type names, and short descriptions of Lua and .NET values.
+// Text for error messages: C#-like type names, and short descriptions of Lua values.
 // Only error paths call these.
 internal static class TypeNames
 {
@@ -98,16 +98,6 @@ internal static class TypeNames
         LUA_TUSERDATA => "userdata",
         LuaCodec.LUA_TTHREAD => "thread",
         _ => "unknown",
-    };
-
-    /// <summary>A .NET value for a message: its type and, for simple values, the value.</summary>
-    public static string OfValue(object? value) => value switch
-    {
-        null => "null",
-        string s => "string " + Quoted(s),
-        double or float or Half => Of(value.GetType()) + " " + Convert.ToString(value, CultureInfo.InvariantCulture),
-        IConvertible or Guid or Enum => Of(value.GetType()) + " " + Shorten(Convert.ToString(value, CultureInfo.InvariantCulture) ?? ""),
-        _ => Of(value.GetType()),
     };
 
     /// <summary>As Lua prints a float: 3.0, -0.0, 1e+100, nan, inf.</summary>
