@@ -77,6 +77,7 @@ internal static partial class LuaCodec
     public static void Push(lua_State L, object? value) => Push(L, value, DefaultRoot, 0);
 
     /// <summary>As <see cref="Push(lua_State, object?)"/>; errors name the value <paramref name="root"/>[<paramref name="position"/>] ("args", 2: args[2]; position 0: root alone).</summary>
+    /// <remarks>T only saves boxing an int, long, double, bool...; the runtime type decides the conversion.</remarks>
     public static void Push<T>(lua_State L, T value, string root = DefaultRoot, int position = 0)
     {
         if (lua_checkstack(L, 1) == 0)
