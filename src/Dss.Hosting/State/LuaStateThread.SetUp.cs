@@ -69,7 +69,7 @@ internal sealed partial class LuaStateThread
         }
         if (Options.QueueCapacity is { } capacity)
         {
-            Run(L, "darksidesync.setlimit(...)", "setlimit", capacity, Options.QueueOverflow == QueueOverflow.Fail ? "fail" : "block");
+            Run(L, "require('darksidesync').setlimit(...)", "setlimit", capacity, Options.QueueOverflow == QueueOverflow.Fail ? "fail" : "block");
         }
         if (DssUtility.Register(L, this, static u => u.Unregister(), out var utility) != DssStatus.Success)
         {
