@@ -154,14 +154,28 @@ public sealed class DssUtility
         LuaReturn<TResult> answer,
         TimeSpan? timeout = null,
         CancellationToken cancellationToken = default,
-        Action<T, CancelReason>? dropped = null)
+        Action<T, CancelReason>? dropped = null) =>
+        DeliverAndWaitAsync(data, decode, answer, timeout, cancellationToken, dropped, RoomWait.Always);
+
+    /// <summary>
+    /// <see cref="DeliverAndWaitAsync{T, TResult}(T, LuaDecode{T}, LuaReturn{TResult}, TimeSpan?, CancellationToken, Action{T, CancelReason}?)"/>
+    /// where a full bounded queue does what <paramref name="wait"/> says (the hosting layer: the state's overflow policy).
+    /// </summary>
+    internal Task<TResult> DeliverAndWaitAsync<T, TResult>(
+        T data,
+        LuaDecode<T> decode,
+        LuaReturn<TResult> answer,
+        TimeSpan? timeout,
+        CancellationToken cancellationToken,
+        Action<T, CancelReason>? dropped,
+        RoomWait wait)
     {
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentNullException.ThrowIfNull(answer);
         CheckTimeout(timeout);
         long entry = Stopwatch.GetTimestamp();
         var request = new ManagedRequest<T, TResult>(_registration, data, decode, answer, dropped);
-        var status = _registration.Deliver(request, RoomWait.Always, blocksThread: false, out var waiter);
+        var status = _registration.Deliver(request, wait, blocksThread: false, out var waiter);
         if (waiter is not null)
         {
             return AfterRoomAsync(request, waiter, entry, timeout, cancellationToken);

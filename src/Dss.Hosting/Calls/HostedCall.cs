@@ -1,0 +1,72 @@
+namespace DarkSideSync.Hosting.Calls;
+
+/// <summary>
+/// One call into a hosted state, from <c>CallAsync</c> until its Lua side is over. Created on
+/// the caller's thread; its Lua-side fields belong to the Lua thread.
+/// </summary>
+internal sealed class HostedCall(long id, string path, object?[] arguments, long budgetNs)
+{
+    public long Id { get; } = id;
+
+    public string Path { get; } = path;
+
+    public object?[] Arguments { get; } = arguments;
+
+    /// <summary>Cancelled when the call times out, is cancelled or the state stops: the token async .NET functions of the call get.</summary>
+    public CancellationTokenSource Cancellation { get; } = new();
+
+    /// <summary>Lua thread: the call's coroutine, once it runs (0 before).</summary>
+    public nint Coroutine { get; set; }
+
+    /// <summary>Lua thread: Lua-thread time the call may still use (long.MaxValue: no budget).</summary>
+    public long BudgetLeftNs { get; set; } = budgetNs;
+
+    /// <summary>Lua thread: when the current slice began (between a resume and its return).</summary>
+    public long SliceStartNs { get; set; }
+
+    /// <summary>1 once Lua decoded the call (it runs, or ran): from then on only the Lua side ends it.</summary>
+    public int ReachedLua;
+}
+
+/// <summary>What Lua answered a call, read on the Lua thread; the caller's thread turns it into the result or an exception.</summary>
+internal sealed class CallOutcome<TResult>
+{
+    private CallOutcome(TResult value, Exception? error, string? kind, string message, string traceback)
+    {
+        Value = value;
+        Error = error;
+        Kind = kind;
+        Message = message;
+        Traceback = traceback;
+    }
+
+    public TResult Value { get; }
+
+    /// <summary>The results could not convert, or the state closed: no result.</summary>
+    public Exception? Error { get; }
+
+    /// <summary>Lua failed the call: "error", "time", "memory" or "cancelled"; null when it answered.</summary>
+    public string? Kind { get; }
+
+    public string Message { get; }
+
+    public string Traceback { get; }
+
+    public static CallOutcome<TResult> Of(TResult value) => new(value, null, null, "", "");
+
+    public static CallOutcome<TResult> Failed(Exception error) => new(default!, error, null, "", "");
+
+    public static CallOutcome<TResult> FailedInLua(string kind, string message, string traceback) => new(default!, null, kind, message, traceback);
+
+    /// <summary>The result, or the exception that tells the caller what happened to the call at <paramref name="path"/>.</summary>
+    public TResult Get(string path, string state) =>
+        Error is not null ? throw Error
+        : Kind is null ? Value
+        : throw Kind switch
+        {
+            "time" => new LuaBudgetExceededException(path, LuaBudget.Time),
+            "memory" => new LuaBudgetExceededException(path, LuaBudget.Memory),
+            "cancelled" => new LuaStateUnavailableException($"{state}: {path} was ended by the state's stop."),
+            _ => new LuaScriptException(path, Message, Traceback),
+        };
+}

@@ -1,0 +1,134 @@
+using DarkSideSync.Hosting.Calls;
+using DarkSideSync.Hosting.Codec;
+using static DarkSideSync.Interop.LuaNative;
+
+namespace DarkSideSync.Hosting.State;
+
+// Calls from .NET into the state: each is a blocking DSS delivery whose decode pushes
+// hosting.lua's call function, the call's id, path and arguments; Lua answers through the
+// delivery's waitingthread_callback with (true, results...) or (false, kind, message, traceback).
+internal sealed partial class LuaStateThread
+{
+    /// <summary>Any thread: calls the Lua function at <paramref name="path"/> and converts its results to <typeparamref name="TResult"/>.</summary>
+    public async Task<TResult> CallAsync<TResult>(string path, object?[]? arguments, TimeSpan? timeout, TimeSpan? budget, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!_accepting)
+        {
+            throw new LuaStateUnavailableException($"{Name}: the state is stopping or stopped; {path} was not called.");
+        }
+        var limit = timeout ?? Options.DefaultTimeout;
+        long budgetNs = (budget ?? Options.CallBudget) is { } b ? (long)b.TotalNanoseconds : long.MaxValue;
+        var call = new HostedCall(Interlocked.Increment(ref _lastCallId), path, arguments ?? [], budgetNs);
+        Calls[call.Id] = call;
+        Interlocked.Increment(ref _outstanding);
+        using var linked = cancellationToken.Register(static c => ((HostedCall)c!).Cancellation.Cancel(), call);
+        try
+        {
+            var outcome = await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Queueing.RoomWait.ByPolicy)
+                .ConfigureAwait(false);
+            return outcome.Get(path, Name);
+        }
+        catch (DssDeliveryCanceledException canceled)
+        {
+            Abandon(call, canceled.ReachedLua);
+            throw canceled.Reason switch
+            {
+                CancelReason.Timeout => new LuaCallTimeoutException(path, limit ?? Timeout.InfiniteTimeSpan),
+                CancelReason.CallerCancelled => new OperationCanceledException($"{path}: the call was cancelled.", canceled, cancellationToken),
+                _ => new LuaStateUnavailableException($"{Name}: the state stopped before {path} answered.", inner: canceled),
+            };
+        }
+        catch (DssDeliveryRefusedException refused)
+        {
+            Calls.TryRemove(call.Id, out _);
+            throw new LuaStateUnavailableException(
+                refused.Status == DssStatus.QueueFull
+                    ? $"{Name}: the state is busy (its queue is full); {path} was not called."
+                    : $"{Name}: the state is stopping or stopped; {path} was not called.",
+                refused.Status, refused);
+        }
+        catch (DssUtilityException failed) when (failed.InnerException is LuaConversionException conversion)
+        {
+            throw conversion; // an argument that cannot be a Lua value; nothing ran
+        }
+        finally
+        {
+            call.Cancellation.Cancel();
+            if (Interlocked.Decrement(ref _outstanding) == 0 && !_accepting)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    // The caller gave up (timeout, token, stop) on a call Lua already has: the budget hook ends
+    // it if it is running now; otherwise hosting.lua closes its coroutine when it gets to it.
+    private void Abandon(HostedCall call, bool reachedLua)
+    {
+        call.Cancellation.Cancel();
+        if (!reachedLua)
+        {
+            Calls.TryRemove(call.Id, out _);
+            return;
+        }
+        EndIfRunning(call.Id);
+        Utility.DeliverPastTheBound((this, call.Id), static (lua, item) =>
+        {
+            var (owner, id) = item;
+            lua_rawgeti(lua.State, LUA_REGISTRYINDEX, owner.AbandonFunction);
+            lua_pushinteger(lua.State, id);
+            return 2;
+        });
+    }
+
+    // Queued, then cancelled before Lua got it: it never runs.
+    private static void Dropped(HostedCall call, CancelReason reason) => call.Cancellation.Cancel();
+
+    // Lua thread: hosting.lua's call(reply, id, path, args...); dispatch puts reply (the
+    // waitingthread_callback) in front.
+    private int DecodeCall(LuaStack lua, HostedCall call)
+    {
+        nint L = lua.State;
+        var arguments = call.Arguments;
+        if (lua_checkstack(L, arguments.Length + 8) == 0)
+        {
+            throw new LuaConversionException($"args", $"too many arguments ({arguments.Length}) for the Lua stack");
+        }
+        lua_rawgeti(L, LUA_REGISTRYINDEX, CallFunction);
+        lua_pushinteger(L, call.Id);
+        lua_pushstring(L, call.Path);
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            LuaCodec.Push(L, arguments[i]);
+        }
+        Interlocked.Exchange(ref call.ReachedLua, 1);
+        return 3 + arguments.Length;
+    }
+
+    // Lua thread: what the call's reply was called with.
+    private static CallOutcome<TResult> AnswerOf<TResult>(LuaStack lua, bool garbage)
+    {
+        nint L = lua.State;
+        if (garbage)
+        {
+            return CallOutcome<TResult>.Failed(new LuaStateUnavailableException("The state closed before the call answered."));
+        }
+        int top = lua_gettop(L);
+        if (lua_toboolean(L, 1) != 0)
+        {
+            try
+            {
+                return CallOutcome<TResult>.Of(LuaCodec.ReadResults<TResult>(L, 2, top - 1));
+            }
+            catch (LuaConversionException e)
+            {
+                return CallOutcome<TResult>.Failed(e);
+            }
+        }
+        string kind = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)! : "error";
+        string message = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3)! : "(no message)";
+        string traceback = lua_type(L, 4) == LUA_TSTRING ? lua_tostring(L, 4)! : "";
+        return CallOutcome<TResult>.FailedInLua(kind, message, traceback);
+    }
+}

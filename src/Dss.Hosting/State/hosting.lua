@@ -1,0 +1,181 @@
+-- hosting.lua: the Lua side of a hosted state. The host runs it once, before the start-up
+-- scripts, with its core functions (core) and the darksidesync module; it returns the
+-- functions the host's deliveries call. Every hosted call runs in a coroutine of its own,
+-- so it may yield to await an async .NET function while the Lua thread serves other calls.
+--
+-- core (C functions of the host; none raises a Lua error):
+--   core.arm(co, id)        the call's coroutine: budget hook on, known as call `id`
+--   core.enter(id) / core.leave(id)   around each resume: the call's time budget runs
+--   core.finished(id)       the call is over (answered, failed or abandoned)
+--   core.running()          false once the host stops the state
+--   core.log(message)       a callback error nobody else sees
+--   core.markers()          the budget hook's error values: time, memory, cancelled
+local core, darksidesync = ...
+
+local resume, create, status, close, isyieldable, yield =
+  coroutine.resume, coroutine.create, coroutine.status, coroutine.close, coroutine.isyieldable, coroutine.yield
+local pack, unpack = table.pack, table.unpack
+local type, tostring, error, rawget = type, tostring, error, rawget
+local traceback = debug.traceback -- kept before a sandbox removes debug
+local loaded = package.loaded
+local enter, leave, finished = core.enter, core.leave, core.finished
+
+local TIME, MEMORY, CANCELLED = core.markers()
+-- An async .NET function yields this, and its token, to the call's step below.
+local ASYNC = setmetatable({}, { __name = "darksidesync.hosting.async" })
+
+local calls = {}   -- id -> { co = coroutine, reply = waitingthread_callback }
+local awaiting = {} -- async token -> call id
+
+-- "pricing.price": a field of the loaded module "pricing", else of the global "pricing".
+local function resolve(path)
+  local value
+  for name in path:gmatch("[^.]+") do
+    if value == nil then
+      value = loaded[name]
+      if value == nil or value == true then value = rawget(_G, name) end
+    elseif type(value) == "table" then
+      value = value[name]
+    else
+      return nil
+    end
+  end
+  return value
+end
+
+local function finish(id, ...)
+  local call = calls[id]
+  calls[id] = nil
+  finished(id)
+  return call.reply(...)
+end
+
+-- The kinds the host turns into exceptions: error, time, memory, cancelled.
+local function kind(err)
+  if err == TIME then return "time", "time budget exceeded" end
+  if err == MEMORY then return "memory", "memory budget exceeded" end
+  if err == CANCELLED then return "cancelled", "the call was cancelled" end
+  return "error", tostring(err)
+end
+
+local function step(id, ...)
+  local call = calls[id]
+  if not call then return end -- abandoned meanwhile
+  local co = call.co
+  enter(id)
+  local r = pack(resume(co, ...))
+  leave(id)
+  if status(co) == "dead" then
+    if r[1] then return finish(id, true, unpack(r, 2, r.n)) end
+    local what, message = kind(r[2])
+    local where = what == "error" and traceback(co, message) or ""
+    close(co)
+    return finish(id, false, what, message, where)
+  end
+  if r[2] == ASYNC then
+    awaiting[r[3]] = id
+    return
+  end
+  close(co)
+  return finish(id, false, "error", "a hosted call yielded outside an async .NET function", "")
+end
+
+local M = {}
+
+-- The callback of a call delivery: reply is its waitingthread_callback.
+function M.call(reply, id, path, ...)
+  local f = resolve(path)
+  if type(f) ~= "function" then
+    return reply(false, "error", ("'%s' is not a function (it is %s)"):format(path, type(f)), "")
+  end
+  local co = create(f)
+  calls[id] = { co = co, reply = reply }
+  core.arm(co, id)
+  return step(id, ...)
+end
+
+-- The callback of an async .NET result: resumes the call that awaits `token`.
+function M.resume(token, ...)
+  local id = awaiting[token]
+  awaiting[token] = nil
+  if id then return step(id, ...) end
+end
+
+-- A call that timed out or was cancelled while it awaited .NET: its coroutine is closed
+-- (its to-be-closed variables run) and it is forgotten; its answer is never sent.
+function M.abandon(id)
+  local call = calls[id]
+  if not call then return end
+  calls[id] = nil
+  for token, waiting_id in pairs(awaiting) do
+    if waiting_id == id then awaiting[token] = nil end
+  end
+  close(call.co)
+  finished(id)
+end
+
+-- The Lua face of an async .NET function: start(...) begins the .NET task and returns its
+-- token (or nil and a message); the call's coroutine then yields until the result comes.
+function M.async(start, name)
+  return function(...)
+    if not isyieldable() then
+      error(("'%s' is an async .NET function: call it from a hosted call, not from the main thread"):format(name), 2)
+    end
+    local token, message = start(...)
+    if token == nil then error(message, 2) end
+    local r = pack(yield(ASYNC, token))
+    if r[1] then return unpack(r, 2, r.n) end
+    error(r[2], 2)
+  end
+end
+
+-- The Lua face of a synchronous .NET function: f(...) returns true and its results, or
+-- false and a message, which is raised here, in the caller's name.
+function M.sync(f)
+  local function check(ok, ...)
+    if not ok then error((...), 3) end
+    return ...
+  end
+  return function(...) return check(f(...)) end
+end
+
+-- Sets a .NET function where its name says: "rates.lookup" -> the global table rates, field lookup.
+function M.export(name, f)
+  local t, last = _G, nil
+  for part in name:gmatch("[^.]+") do
+    if last then
+      local next_t = t[last]
+      if next_t == nil then next_t = {}; t[last] = next_t end
+      t = next_t
+    end
+    last = part
+  end
+  t[last] = f
+end
+
+-- Runs a start-up script on the main thread: true, or false, Lua's message and a traceback.
+local loadfile = loadfile -- kept before a sandbox removes it
+function M.startup(path)
+  local chunk, err = loadfile(path)
+  if not chunk then return false, err, "" end
+  local message, trace
+  local ok = xpcall(chunk, function(m)
+    message = tostring(m)
+    trace = traceback(message, 2)
+    return m
+  end)
+  if ok then return true end
+  return false, message, trace
+end
+
+-- The state's loop: sleep until something is queued (or the host wakes it), run it, again.
+function M.loop()
+  local wait, dispatch, running, log = darksidesync.wait, darksidesync.dispatch, core.running, core.log
+  local function handler(message) log(traceback(tostring(message), 2)); return message end
+  while running() do
+    wait()
+    dispatch(nil, handler)
+  end
+end
+
+return M

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using Akka.TestKit.Xunit2;
+using DarkSideSync.Hosting.Tests.Support;
+
+namespace DarkSideSync.Hosting.Tests;
+
+/// <summary>
+/// A hosted Lua state: its own thread, start-up scripts, calls from .NET in coroutines, Lua
+/// errors reaching the caller at once, timeouts and cancellation, time and memory budgets,
+/// async .NET functions awaited by Lua, the sandbox, and the graceful stop.
+/// </summary>
+public sealed class HostedStateSpec : TestKit
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private readonly ScriptFolder _scripts = new();
+
+    private const string Pricing = """
+        local M = {}
+        function M.add(a, b) return a + b end
+        function M.fail(message) error(message) end
+        function M.spin() while true do end end
+        function M.hog() local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end end
+        function M.pair() return 1, "two" end
+        return M
+        """;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _scripts.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private async Task<HostedLuaState> Start(Action<LuaStateOptions>? configure = null, string startup = "")
+    {
+        _scripts.Write("pricing.lua", Pricing);
+        _scripts.Write("startup.lua", "pricing = require 'pricing'\n" + startup);
+        var options = new LuaStateOptions { ScriptFolders = [_scripts.Path], StartupScripts = ["startup.lua"] };
+        configure?.Invoke(options);
+        return await HostedLuaState.StartAsync(Sys, options, "test");
+    }
+
+    [Fact]
+    public async Task A_call_runs_the_Lua_function_and_returns_its_result()
+    {
+        await using var state = await Start();
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3]));
+        Assert.Equal(2.5, await state.CallAsync<double>("pricing.add", [2, 0.5]));
+    }
+
+    [Fact]
+    public async Task A_Lua_error_fails_the_call_at_once_with_the_message_the_traceback_and_the_path()
+    {
+        await using var state = await Start();
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<LuaScriptException>(() => state.CallAsync<object>("pricing.fail", ["no price"], timeout: TimeSpan.FromSeconds(30)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the error took {clock.Elapsed}");
+        Assert.Equal("pricing.fail", error.Path);
+        Assert.Contains("no price", error.LuaMessage);
+        Assert.Contains("pricing.lua", error.LuaTraceback);
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3])); // still usable
+    }
+
+    [Fact]
+    public async Task Calling_something_that_is_not_a_function_names_it()
+    {
+        await using var state = await Start();
+        var error = await Assert.ThrowsAsync<LuaScriptException>(() => state.CallAsync<object>("pricing.nothing"));
+        Assert.Contains("'pricing.nothing' is not a function (it is nil)", error.Message);
+    }
+
+    [Fact]
+    public async Task A_failing_start_up_script_fails_the_start_with_Lua_s_message_and_traceback()
+    {
+        var error = await Assert.ThrowsAsync<LuaStartupException>(() => Start(startup: "local x = nil; x.field = 1"));
+        Assert.Contains("startup.lua", error.Message);
+        Assert.Contains("attempt to index", error.Message);
+        Assert.Contains("stack traceback", error.LuaTraceback);
+    }
+
+    [Fact]
+    public async Task A_runaway_call_fails_with_time_budget_exceeded_and_the_state_serves_the_next_call()
+    {
+        await using var state = await Start(o => o.CallBudget = TimeSpan.FromMilliseconds(100));
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<LuaBudgetExceededException>(() => state.CallAsync<object>("pricing.spin"));
+        Assert.Equal(LuaBudget.Time, error.Budget);
+        Assert.Contains("time budget exceeded", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the budget took {clock.Elapsed}");
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3]));
+    }
+
+    [Fact]
+    public async Task A_runaway_call_that_catches_the_budget_error_with_pcall_still_ends()
+    {
+        await using var state = await Start(o => o.CallBudget = TimeSpan.FromMilliseconds(50),
+            startup: "function stubborn() while true do pcall(pricing.spin) end end");
+        await Assert.ThrowsAsync<LuaBudgetExceededException>(() => state.CallAsync<object>("stubborn"));
+    }
+
+    [Fact]
+    public async Task A_call_over_the_memory_budget_fails_and_the_state_stays_usable()
+    {
+        await using var state = await Start(o => o.MemoryLimitBytes = 64L << 20);
+        var error = await Assert.ThrowsAsync<LuaBudgetExceededException>(() => state.CallAsync<object>("pricing.hog"));
+        Assert.Equal(LuaBudget.Memory, error.Budget);
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3]));
+    }
+
+    [Fact]
+    public async Task A_timeout_fails_the_call_at_once_and_ends_the_runaway_script_behind_it()
+    {
+        await using var state = await Start();
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<LuaCallTimeoutException>(() => state.CallAsync<object>("pricing.spin", timeout: TimeSpan.FromMilliseconds(100)));
+        Assert.Equal("pricing.spin", error.Path);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the timeout took {clock.Elapsed}");
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3], timeout: Patience));
+    }
+
+    [Fact]
+    public async Task Lua_awaits_an_async_NET_function_in_the_call_s_coroutine_while_other_calls_run()
+    {
+        await using var state = await Start(o => o.Exports.Add("rates.lookup", async (string currency) =>
+        {
+            await Task.Delay(20);
+            return currency == "EUR" ? 0.5 : 1.0;
+        }), startup: "function convert(amount, currency) return amount * rates.lookup(currency) end");
+
+        var calls = Enumerable.Range(0, 1000).Select(i => state.CallAsync<double>("convert", [i, "EUR"], timeout: Patience)).ToArray();
+        var results = await Task.WhenAll(calls);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => i * 0.5), results);
+    }
+
+    [Fact]
+    public async Task An_async_NET_exception_is_raised_in_Lua_with_its_message()
+    {
+        await using var state = await Start(o => o.Exports.Add("boom", async () =>
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("rates are down");
+        }), startup: "function try_it() local ok, e = pcall(boom); return tostring(e) end");
+        Assert.Contains("rates are down", await state.CallAsync<string>("try_it"));
+    }
+
+    [Fact]
+    public async Task An_async_NET_function_called_outside_a_call_raises_a_clear_Lua_error()
+    {
+        var error = await Assert.ThrowsAsync<LuaStartupException>(() => Start(
+            o => o.Exports.Add("later", () => Task.Delay(1)), startup: "later()"));
+        Assert.Contains("'later' is an async .NET function", error.Message);
+    }
+
+    [Fact]
+    public async Task Timing_out_the_call_cancels_the_token_the_NET_function_got()
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var state = await Start(o => o.Exports.Add("slow", async (CancellationToken token) =>
+        {
+            token.Register(() => cancelled.TrySetResult());
+            await Task.Delay(Timeout.Infinite, token);
+        }), startup: "function wait_slow() slow() end");
+
+        await Assert.ThrowsAsync<LuaCallTimeoutException>(() => state.CallAsync<object>("wait_slow", timeout: TimeSpan.FromMilliseconds(100)));
+        await cancelled.Task.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task A_sync_NET_function_returns_its_value_and_its_exception_becomes_a_Lua_error()
+    {
+        await using var state = await Start(o => o.Exports
+                .Add("twice", (long x) => x * 2)
+                .Add("refuse", new Action(() => throw new ArgumentException("not today"))),
+            startup: "function use() local ok, e = pcall(refuse); return twice(21), tostring(e) end");
+        var (value, error) = await state.CallAsync<(long, string)>("use");
+        Assert.Equal(42, value);
+        Assert.Contains("not today", error);
+    }
+
+    [Fact]
+    public async Task The_safe_sandbox_has_no_io_no_debug_and_no_os_execute()
+    {
+        await using var state = await Start(o => o.Libraries = LuaLibraries.Safe,
+            startup: "function probe() return tostring(io) .. tostring(debug) .. tostring(os.execute) .. type(os.time) end");
+        Assert.Equal("nilnilnilfunction", await state.CallAsync<string>("probe"));
+    }
+
+    [Fact]
+    public async Task Stop_drains_the_calls_in_flight_then_refuses_new_ones()
+    {
+        var state = await Start(o => o.Exports.Add("pause", () => Task.Delay(200)),
+            startup: "function slow_add(a, b) pause(); return a + b end");
+        var inFlight = state.CallAsync<long>("slow_add", [1, 2], timeout: Patience);
+        await Task.Delay(50);
+        await state.StopAsync().WaitAsync(Patience);
+        Assert.Equal(3L, await inFlight);
+        await Assert.ThrowsAsync<LuaStateUnavailableException>(() => state.CallAsync<long>("pricing.add", [1, 2]));
+    }
+
+    [Fact]
+    public async Task Stop_ends_a_runaway_script_at_the_deadline()
+    {
+        var state = await Start(o => o.StopDeadline = TimeSpan.FromMilliseconds(200));
+        var runaway = state.CallAsync<object>("pricing.spin", timeout: TimeSpan.FromMinutes(5));
+        await Task.Delay(50);
+        var clock = Stopwatch.StartNew();
+        await state.StopAsync().WaitAsync(Patience);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"stop took {clock.Elapsed}");
+        await Assert.ThrowsAsync<LuaStateUnavailableException>(() => runaway);
+    }
+
+    [Fact]
+    public async Task A_result_that_arrives_after_the_state_closed_is_dropped()
+    {
+        var release = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var state = await Start(o =>
+        {
+            o.StopMode = LuaStopMode.Cancel;
+            o.Exports.Add("later", () => release.Task);
+        }, startup: "function wait_later() return later() end");
+        var call = state.CallAsync<long>("wait_later", timeout: Patience);
+        await Task.Delay(50);
+        await state.StopAsync().WaitAsync(Patience);
+        await Assert.ThrowsAsync<LuaStateUnavailableException>(() => call);
+        release.SetResult(7); // its delivery is refused: nothing touches the closed state
+        await Task.Delay(50);
+    }
+}
