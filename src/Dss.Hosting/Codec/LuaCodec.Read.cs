@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 

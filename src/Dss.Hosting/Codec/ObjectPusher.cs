@@ -2,7 +2,6 @@ using System.Linq.Expressions;
 using System.Reflection;
 using System.Text;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 

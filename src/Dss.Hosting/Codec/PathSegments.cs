@@ -1,6 +1,5 @@
 using System.Globalization;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 
@@ -13,8 +12,9 @@ internal static partial class LuaCodec
     /// <summary>
     /// Reads the <paramref name="count"/> values from <paramref name="first"/> as <typeparamref name="T"/>:
     /// a ValueTuple takes them in order (fewer values than its arity: the rest read as nil; more,
-    /// or none: an error); T[] and List&lt;E&gt; take them all, each as E (none: empty); any other T
-    /// reads the first value (none: as nil; the others are ignored, as Lua adjusts results).
+    /// or none: an error); an array T[] takes them all, each as T (none: empty); any other T, a
+    /// List&lt;E&gt; too, reads the first value (none: as nil; the others are ignored, as Lua adjusts
+    /// results): <c>CallAsync&lt;List&lt;Item&gt;&gt;</c> reads the one table a function returns.
     /// </summary>
     public static T? ReadResults<T>(lua_State L, int first, int count)
     {
@@ -56,10 +56,6 @@ internal static partial class LuaCodec
             {
                 return (ResultsReader<T>)Activator.CreateInstance(typeof(ArrayResults<>).MakeGenericType(type.GetElementType()!))!;
             }
-            if (TypeShapes.IsGeneric(type, typeof(List<>)))
-            {
-                return (ResultsReader<T>)Activator.CreateInstance(typeof(ListResults<>).MakeGenericType(type.GetGenericArguments()[0]))!;
-            }
             return new SingleResult<T>();
         }
     }
@@ -78,19 +74,6 @@ internal static partial class LuaCodec
             for (int i = 0; i < count; i++)
             {
                 results[i] = Read<E>(L, first + i, ResultsRoot, i + 1)!;
-            }
-            return results;
-        }
-    }
-
-    private sealed class ListResults<E> : ResultsReader<List<E>>
-    {
-        public override List<E>? Read(lua_State L, int first, int count)
-        {
-            var results = new List<E>(count);
-            for (int i = 0; i < count; i++)
-            {
-                results.Add(Read<E>(L, first + i, ResultsRoot, i + 1)!);
             }
             return results;
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Numerics;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using static DarkSideSync.Interop.LuaNative;
-using lua_State = nint;
 
 namespace DarkSideSync.Hosting.Codec;
 

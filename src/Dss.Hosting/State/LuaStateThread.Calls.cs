@@ -93,14 +93,14 @@ internal sealed partial class LuaStateThread
         var arguments = call.Arguments;
         if (lua_checkstack(L, arguments.Length + 8) == 0)
         {
-            throw new LuaConversionException($"args", $"too many arguments ({arguments.Length}) for the Lua stack");
+            throw new LuaConversionException($"{call.Path}: too many arguments ({arguments.Length}) for the Lua stack");
         }
         lua_rawgeti(L, LUA_REGISTRYINDEX, CallFunction);
         lua_pushinteger(L, call.Id);
         lua_pushstring(L, call.Path);
         for (int i = 0; i < arguments.Length; i++)
         {
-            LuaCodec.Push(L, arguments[i]);
+            LuaCodec.Push(L, arguments[i], "args", i + 1);
         }
         Interlocked.Exchange(ref call.ReachedLua, 1);
         return 3 + arguments.Length;
@@ -119,7 +119,7 @@ internal sealed partial class LuaStateThread
         {
             try
             {
-                return CallOutcome<TResult>.Of(LuaCodec.ReadResults<TResult>(L, 2, top - 1));
+                return CallOutcome<TResult>.Of(LuaCodec.ReadResults<TResult>(L, 2, top - 1)!);
             }
             catch (LuaConversionException e)
             {
