@@ -117,11 +117,12 @@ public sealed class DssUtility
     }
 
     /// <summary>
-    /// Engine-own deliveries (resuming a coroutine, answering a call): queued even when a
-    /// bounded queue is full, since a bound limits producers, never the answers that let Lua
-    /// finish what it started.
+    /// A host's own deliveries that let Lua finish what it started (resuming a coroutine with a
+    /// .NET result, abandoning a call): queued at once even when a bounded queue is full, since
+    /// a bound limits producers, never the answers Lua waits for (DSS 1.1). Refused only when
+    /// the utility or DSS stopped. Never waits.
     /// </summary>
-    internal DssStatus DeliverPastTheBound<T>(T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped = null)
+    public DssStatus DeliverPastTheBound<T>(T data, LuaDecode<T> decode, Action<T, CancelReason>? dropped = null)
     {
         ArgumentNullException.ThrowIfNull(decode);
         return _registration.Deliver(ManagedDelivery<T>.Create(_registration, data, decode, dropped), RoomWait.Bypass, blocksThread: false, out _);
@@ -159,9 +160,23 @@ public sealed class DssUtility
 
     /// <summary>
     /// <see cref="DeliverAndWaitAsync{T, TResult}(T, LuaDecode{T}, LuaReturn{TResult}, TimeSpan?, CancellationToken, Action{T, CancelReason}?)"/>
-    /// where a full bounded queue does what <paramref name="wait"/> says (the hosting layer: the state's overflow policy).
+    /// where a full bounded queue does what <paramref name="whenFull"/> says:
+    /// <see cref="QueueOverflow.Block"/> waits for room (within <paramref name="timeout"/>),
+    /// <see cref="QueueOverflow.Fail"/> refuses at once with <see cref="DssStatus.QueueFull"/>.
+    /// A host passes its state's configured policy here.
     /// </summary>
-    internal Task<TResult> DeliverAndWaitAsync<T, TResult>(
+    public Task<TResult> DeliverAndWaitAsync<T, TResult>(
+        T data,
+        LuaDecode<T> decode,
+        LuaReturn<TResult> answer,
+        TimeSpan? timeout,
+        CancellationToken cancellationToken,
+        Action<T, CancelReason>? dropped,
+        QueueOverflow whenFull) =>
+        DeliverAndWaitAsync(data, decode, answer, timeout, cancellationToken, dropped,
+            whenFull == QueueOverflow.Fail ? RoomWait.Never : RoomWait.Always);
+
+    private Task<TResult> DeliverAndWaitAsync<T, TResult>(
         T data,
         LuaDecode<T> decode,
         LuaReturn<TResult> answer,

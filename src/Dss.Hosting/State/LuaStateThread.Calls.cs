@@ -25,7 +25,7 @@ internal sealed partial class LuaStateThread
         using var linked = cancellationToken.Register(static c => ((HostedCall)c!).Cancellation.Cancel(), call);
         try
         {
-            var outcome = await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Queueing.RoomWait.ByPolicy)
+            var outcome = await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
                 .ConfigureAwait(false);
             return outcome.Get(path, Name);
         }
