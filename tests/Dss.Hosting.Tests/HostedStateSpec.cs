@@ -51,6 +51,29 @@ public sealed class HostedStateSpec : TestKit
     }
 
     [Fact]
+    public async Task An_idle_state_s_thread_sleeps_instead_of_spinning()
+    {
+        await using var state = await Start();
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3]));
+        await Task.Delay(100); // past the short spin after the call
+        Assert.Contains(Directory.GetDirectories("/proc/self/task"), task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == "Lua test");
+        double before = LuaThreadCpuMs("Lua test");
+        await Task.Delay(1000);
+        double used = LuaThreadCpuMs("Lua test") - before;
+        Assert.True(used < 50, $"the idle Lua thread used {used} ms of CPU in a second");
+    }
+
+    // CPU (utime + stime, ms) of this process's threads with that name, from /proc.
+    private static double LuaThreadCpuMs(string name) =>
+        Directory.GetDirectories("/proc/self/task")
+            .Where(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == name)
+            .Sum(task =>
+            {
+                var fields = File.ReadAllText(Path.Combine(task, "stat")).Split(") ")[1].Split(' ');
+                return (long.Parse(fields[11]) + long.Parse(fields[12])) * 10.0;
+            });
+
+    [Fact]
     public async Task A_Lua_error_fails_the_call_at_once_with_the_message_the_traceback_and_the_path()
     {
         await using var state = await Start();

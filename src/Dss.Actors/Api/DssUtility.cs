@@ -269,6 +269,9 @@ public sealed class DssUtility
     /// </summary>
     public void WakeLua() => _registration.Engine.Mailbox.Interrupt();
 
+    /// <summary>Any thread: deliveries queued in this utility's Lua state now (a moment's view; as the C ABI's <c>queuesize</c>).</summary>
+    public int QueueSize => _registration.Engine.Mailbox.Count;
+
     /// <summary>
     /// Any thread: the figures of this utility's Lua state now, as <c>darksidesync.stats()</c>
     /// reports them (for health checks and metrics; cheap enough to read every second).

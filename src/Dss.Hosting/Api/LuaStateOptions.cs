@@ -64,6 +64,14 @@ public sealed class LuaStateOptions
     /// <summary>How long stop waits for calls before it ends them (a running script included) and closes the state.</summary>
     public TimeSpan StopDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the state's thread spins for the next call before it sleeps, after it ran what
+    /// was queued: a call that follows within it is taken without a wake-up (10-20 µs on a busy
+    /// small machine). Costs at most this much CPU after each burst, nothing while idle.
+    /// <see cref="TimeSpan.Zero"/>: sleep at once.
+    /// </summary>
+    public TimeSpan SpinBeforeSleep { get; set; } = TimeSpan.FromMicroseconds(30);
+
     /// <summary>The .NET functions Lua may call.</summary>
     public LuaExports Exports { get; init; } = new();
 }

@@ -24,6 +24,7 @@ internal static unsafe class CoreFunctions
         Add(L, self, "running\0"u8, &Running);
         Add(L, self, "log\0"u8, &Log);
         Add(L, self, "markers\0"u8, &Markers);
+        Add(L, self, "spin\0"u8, &Spin);
     }
 
     private static void Add(lua_State L, nint self, ReadOnlySpan<byte> name, delegate* unmanaged[Cdecl]<lua_State, int> function)
@@ -147,6 +148,28 @@ internal static unsafe class CoreFunctions
         catch (Exception)
         {
             // Nothing may escape into Lua.
+        }
+        return 0;
+    }
+
+    // spin(): returns once something is queued, the state stops, or LuaStateOptions.SpinBeforeSleep passed.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Spin(lua_State L)
+    {
+        try
+        {
+            var owner = Owner(L);
+            long spin = owner.SpinTicks;
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (owner.Utility.QueueSize == 0 && owner.IsRunning
+                && System.Diagnostics.Stopwatch.GetTimestamp() - start < spin)
+            {
+                Thread.SpinWait(20);
+            }
+        }
+        catch (Exception e)
+        {
+            Report(L, e);
         }
         return 0;
     }

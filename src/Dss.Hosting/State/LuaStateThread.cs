@@ -40,6 +40,7 @@ internal sealed partial class LuaStateThread
         Options = options;
         Name = name;
         Log = Logging.GetLogger(system, $"DarkSideSync.Hosting({name})");
+        SpinTicks = (long)(options.SpinBeforeSleep.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         Control = (BudgetCalls.Control*)NativeMemory.AllocZeroed((nuint)sizeof(BudgetCalls.Control));
         _thread = new Thread(Run) { IsBackground = true, Name = $"Lua {name}" };
     }
@@ -74,6 +75,9 @@ internal sealed partial class LuaStateThread
     public int AbandonFunction { get; private set; }
 
     public bool IsRunning => _running;
+
+    /// <summary>How long the loop spins for the next call before it sleeps (Stopwatch ticks).</summary>
+    public long SpinTicks { get; private set; }
 
     /// <summary>A new token for an async .NET function's result.</summary>
     public long NextToken() => Interlocked.Increment(ref _lastToken);

@@ -9,6 +9,7 @@
 --   core.finished(id)       the call is over (answered, failed or abandoned)
 --   core.running()          false once the host stops the state
 --   core.log(message)       a callback error nobody else sees
+--   core.spin()             spins briefly until something is queued (before the loop sleeps)
 --   core.markers()          the budget hook's error values: time, memory, cancelled
 local core, darksidesync = ...
 
@@ -170,9 +171,11 @@ end
 
 -- The state's loop: sleep until something is queued (or the host wakes it), run it, again.
 function M.loop()
-  local wait, dispatch, running, log = darksidesync.wait, darksidesync.dispatch, core.running, core.log
+  local wait, dispatch, running, log, spin = darksidesync.wait, darksidesync.dispatch, core.running, core.log, core.spin
   local function handler(message) log(traceback(tostring(message), 2)); return message end
   while running() do
+    -- A call that follows soon after the last is taken without a wake-up; then sleep.
+    spin()
     wait()
     dispatch(nil, handler)
   end
