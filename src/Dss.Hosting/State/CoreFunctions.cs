@@ -40,7 +40,7 @@ internal static unsafe class CoreFunctions
 
     private static long CallId(lua_State L, int index) => lua_tointegerx(L, index, null);
 
-    // arm(co, id): the call's coroutine gets the budget hook and is known as the call's.
+    // arm(co, id, fresh): the call's coroutine is known as the call's; a fresh one gets the budget hook.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Arm(lua_State L)
     {
@@ -52,7 +52,10 @@ internal static unsafe class CoreFunctions
             {
                 call.Coroutine = coroutine;
                 owner.CallsByCoroutine[coroutine] = call;
-                BudgetCalls.dss_budget_arm(coroutine);
+                if (lua_toboolean(L, 3) != 0)
+                {
+                    BudgetCalls.dss_budget_arm(coroutine);
+                }
             }
         }
         catch (Exception e)

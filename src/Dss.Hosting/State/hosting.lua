@@ -4,7 +4,7 @@
 -- so it may yield to await an async .NET function while the Lua thread serves other calls.
 --
 -- core (C functions of the host; none raises a Lua error):
---   core.arm(co, id)        the call's coroutine: budget hook on, known as call `id`
+--   core.arm(co, id, fresh) the call's coroutine is known as call `id`; a fresh one gets the budget hook
 --   core.enter(id) / core.leave(id)   around each resume: the call's time budget runs
 --   core.finished(id)       the call is over (answered, failed or abandoned)
 --   core.running()          false once the host stops the state
@@ -29,20 +29,30 @@ local calls = {}   -- id -> { co = coroutine, reply = waitingthread_callback }
 local awaiting = {} -- async token -> call id
 
 -- "pricing.price": a field of the loaded module "pricing", else of the global "pricing".
+local find, sub = string.find, string.sub
 local function resolve(path)
-  local value
-  for name in path:gmatch("[^.]+") do
-    if value == nil then
-      value = loaded[name]
-      if value == nil or value == true then value = rawget(_G, name) end
-    elseif type(value) == "table" then
-      value = value[name]
-    else
-      return nil
-    end
+  local dot = find(path, ".", 1, true)
+  local name = dot and sub(path, 1, dot - 1) or path
+  local value = loaded[name]
+  if value == nil or value == true then value = rawget(_G, name) end
+  while dot and value ~= nil do
+    if type(value) ~= "table" then return nil end
+    local next_dot = find(path, ".", dot + 1, true)
+    value = value[sub(path, dot + 1, next_dot and next_dot - 1 or nil)]
+    dot = next_dot
   end
   return value
 end
+
+-- Calls run in reusable coroutines: each turn runs one function and yields DONE with its
+-- results; the next call resumes it with its own function and arguments (a proper tail
+-- call, so the stack does not grow). A call that raised or was abandoned leaves its
+-- coroutine dead; only finished ones go back to the idle list.
+local DONE = setmetatable({}, { __name = "darksidesync.hosting.done" })
+local function body(f, ...)
+  return body(yield(DONE, f(...)))
+end
+local idle, IDLE_MAX = {}, 64
 
 local function finish(id, ...)
   local call = calls[id]
@@ -59,26 +69,33 @@ local function kind(err)
   return "error", tostring(err)
 end
 
+-- What a resume of call id's coroutine returned: finished (DONE), awaiting .NET (ASYNC), or raised.
+local function after(id, co, ok, first, ...)
+  leave(id)
+  if ok and first == DONE then
+    if #idle < IDLE_MAX then idle[#idle + 1] = co end
+    return finish(id, true, ...)
+  end
+  if ok and first == ASYNC then
+    awaiting[(...)] = id
+    return
+  end
+  if ok then
+    close(co)
+    return finish(id, false, "error", "a hosted call yielded outside an async .NET function", "")
+  end
+  local what, message = kind(first)
+  local where = what == "error" and traceback(co, message) or ""
+  close(co)
+  return finish(id, false, what, message, where)
+end
+
 local function step(id, ...)
   local call = calls[id]
   if not call then return end -- abandoned meanwhile
   local co = call.co
   enter(id)
-  local r = pack(resume(co, ...))
-  leave(id)
-  if status(co) == "dead" then
-    if r[1] then return finish(id, true, unpack(r, 2, r.n)) end
-    local what, message = kind(r[2])
-    local where = what == "error" and traceback(co, message) or ""
-    close(co)
-    return finish(id, false, what, message, where)
-  end
-  if r[2] == ASYNC then
-    awaiting[r[3]] = id
-    return
-  end
-  close(co)
-  return finish(id, false, "error", "a hosted call yielded outside an async .NET function", "")
+  return after(id, co, resume(co, ...))
 end
 
 local M = {}
@@ -89,10 +106,16 @@ function M.call(reply, id, path, ...)
   if type(f) ~= "function" then
     return reply(false, "error", ("'%s' is not a function (it is %s)"):format(path, type(f)), "")
   end
-  local co = create(f)
+  local co = idle[#idle]
+  if co then
+    idle[#idle] = nil
+    core.arm(co, id, false)
+  else
+    co = create(body)
+    core.arm(co, id, true)
+  end
   calls[id] = { co = co, reply = reply }
-  core.arm(co, id)
-  return step(id, ...)
+  return step(id, f, ...)
 end
 
 -- The callback of an async .NET result: resumes the call that awaits `token`.
