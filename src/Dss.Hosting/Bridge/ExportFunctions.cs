@@ -120,7 +120,7 @@ internal static unsafe class ExportFunctions
             var type = export.Parameters[i];
             if (type == typeof(CancellationToken))
             {
-                arguments[i] = call?.Cancellation.Token ?? CancellationToken.None;
+                arguments[i] = call?.Token ?? CancellationToken.None;
                 continue;
             }
             arguments[i] = next <= lua_gettop(L) ? LuaCodec.Read(L, next, type) : LuaCodec.Read(L, lua_gettop(L) + 1, type);

@@ -12,8 +12,38 @@ internal sealed class HostedCall(long id, string path, object?[] arguments, long
 
     public object?[] Arguments { get; } = arguments;
 
-    /// <summary>Cancelled when the call times out, is cancelled or the state stops: the token async .NET functions of the call get.</summary>
-    public CancellationTokenSource Cancellation { get; } = new();
+    private CancellationTokenSource? _cancellation; // made when a .NET function first asks for the token
+    private int _cancelled;                          // 1 once Cancel ran
+
+    /// <summary>
+    /// The token the call's .NET functions get: cancelled when the call times out, is cancelled,
+    /// ends, or the state stops. Most calls never ask, so its source is made on first use.
+    /// </summary>
+    public CancellationToken Token
+    {
+        get
+        {
+            var cancellation = Volatile.Read(ref _cancellation);
+            if (cancellation is null)
+            {
+                var made = new CancellationTokenSource();
+                cancellation = Interlocked.CompareExchange(ref _cancellation, made, null) ?? made;
+            }
+            // After the source is published (a fence): a Cancel that missed it set the flag first.
+            if (Volatile.Read(ref _cancelled) != 0)
+            {
+                cancellation.Cancel();
+            }
+            return cancellation.Token;
+        }
+    }
+
+    /// <summary>Any thread, any number of times: cancels <see cref="Token"/>, now or when it is first asked for.</summary>
+    public void Cancel()
+    {
+        Interlocked.Exchange(ref _cancelled, 1);
+        Volatile.Read(ref _cancellation)?.Cancel();
+    }
 
     /// <summary>Lua thread: the call's coroutine, once it runs (0 before).</summary>
     public nint Coroutine { get; set; }

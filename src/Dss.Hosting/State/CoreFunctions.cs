@@ -116,7 +116,7 @@ internal static unsafe class CoreFunctions
             if (owner.Calls.TryRemove(CallId(L, 1), out var call))
             {
                 owner.CallsByCoroutine.Remove(call.Coroutine);
-                call.Cancellation.Cancel();
+                call.Cancel();
             }
         }
         catch (Exception e)

@@ -22,7 +22,7 @@ internal sealed partial class LuaStateThread
         var call = new HostedCall(Interlocked.Increment(ref _lastCallId), path, arguments ?? [], budgetNs);
         Calls[call.Id] = call;
         Interlocked.Increment(ref _outstanding);
-        using var linked = cancellationToken.Register(static c => ((HostedCall)c!).Cancellation.Cancel(), call);
+        using var linked = cancellationToken.Register(static c => ((HostedCall)c!).Cancel(), call);
         try
         {
             var outcome = await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
@@ -54,7 +54,7 @@ internal sealed partial class LuaStateThread
         }
         finally
         {
-            call.Cancellation.Cancel();
+            call.Cancel();
             if (Interlocked.Decrement(ref _outstanding) == 0 && !_accepting)
             {
                 _drained.TrySetResult();
@@ -66,7 +66,7 @@ internal sealed partial class LuaStateThread
     // it if it is running now; otherwise hosting.lua closes its coroutine when it gets to it.
     private void Abandon(HostedCall call, bool reachedLua)
     {
-        call.Cancellation.Cancel();
+        call.Cancel();
         if (!reachedLua)
         {
             Calls.TryRemove(call.Id, out _);
@@ -83,7 +83,7 @@ internal sealed partial class LuaStateThread
     }
 
     // Queued, then cancelled before Lua got it: it never runs.
-    private static void Dropped(HostedCall call, CancelReason reason) => call.Cancellation.Cancel();
+    private static void Dropped(HostedCall call, CancelReason reason) => call.Cancel();
 
     // Lua thread: hosting.lua's call(reply, id, path, args...); dispatch puts reply (the
     // waitingthread_callback) in front.

@@ -141,7 +141,7 @@ internal sealed partial class LuaStateThread
             }
             foreach (var call in Calls.Values)
             {
-                call.Cancellation.Cancel();
+                call.Cancel();
             }
             Calls.Clear();
             _exited.TrySetResult();
