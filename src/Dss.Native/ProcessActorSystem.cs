@@ -60,7 +60,13 @@ internal static class ProcessActorSystem
         // This library's Console is its own (Lua prints through C's stdout); only Akka's
         // standard-out logger writes to it, and log lines belong on stderr.
         Console.SetOut(Console.Error);
-        return ActorSystem.Create("darksidesync", config);
+        var system = ActorSystem.Create("darksidesync", config);
+        // Starting the ActorSystem allocates 2.6 MB, nearly all of it garbage (parsing Akka's
+        // reference HOCON and reading it), and DSS's steady state allocates next to nothing, so
+        // no collection would ever give those pages back. One aggressive collection, once per
+        // process, does (it decommits what it frees): idle RSS -1.6 MB for ~1 ms of require.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return system;
     }
 
     private static Config ReadOverrides()
