@@ -1,52 +1,16 @@
--- startup_order.lua: the managed methods darksidesync.so runs while it loads and idles, in
--- the format of ILC's order file (one symbol name a line), from a callgrind profile.
---   lua5.4 startup_order.lua CALLGRIND_OUT MAPS NM_OUTPUT > startup.order
--- CALLGRIND_OUT: `valgrind --tool=callgrind --dump-instr=yes` of a lua5.4 that loaded the module.
+-- startup_order.lua: ILC's order file (one symbol name a line) for darksidesync.so, from
+-- callgrind profiles of lua5.4 processes that loaded the module.
+--   lua5.4 startup_order.lua NM_OUTPUT CALLGRIND_OUT MAPS [CALLGRIND_OUT MAPS ...] > startup.order
+-- NM_OUTPUT:     `nm -S -n` of the module's symbol file (darksidesync.so.dbg).
+-- CALLGRIND_OUT: `valgrind --tool=callgrind --dump-instr=yes` of one process.
 -- MAPS:          the module's lines of /proc/self/maps in that process (where it was loaded:
 --                callgrind gives part of the module's code as absolute addresses of an object
 --                it calls "???").
--- NM_OUTPUT:     `nm -S -n` of the module's symbol file (darksidesync.so.dbg).
+-- The functions the first profile ran come first, then those only the second ran, and so on.
 -- Used by scripts/startup-order.sh, which says why.
-local cg_path, maps_path, nm_path = arg[1], arg[2], arg[3]
-assert(cg_path and maps_path and nm_path, "usage: startup_order.lua CALLGRIND_OUT MAPS NM_OUTPUT")
-
-local base, limit
-for line in io.lines(maps_path) do
-  local lo, hi = line:match("^(%x+)%-(%x+)")
-  if lo then
-    lo, hi = tonumber(lo, 16), tonumber(hi, 16)
-    base, limit = math.min(base or lo, lo), math.max(limit or hi, hi)
-  end
-end
-assert(base, "no mapping in " .. maps_path)
-
--- Executed offsets in the module. Callgrind's position lines: "0xADDR ...", "+N ...",
--- "-N ...", "* ..." (same), relative to the previous one; ob=/cob= name objects by id.
-local names, current, last = {}, nil, 0
-local executed = {}
-for line in io.lines(cg_path) do
-  local kind, id, name = line:match("^(c?ob)=%((%d+)%)%s*(.*)$")
-  if kind then
-    if name ~= "" then names[id] = name end
-    if kind == "ob" then current = names[id] end
-  elseif not line:match("^%a+[=:]") and not line:match("^#") then
-    local token = line:match("^(%S+)")
-    local moved = true
-    if token == nil then moved = false
-    elseif token:match("^0x%x+$") then last = tonumber(token:sub(3), 16)
-    elseif token:match("^%+%d+$") then last = last + tonumber(token:sub(2))
-    elseif token:match("^%-%d+$") then last = last - tonumber(token:sub(2))
-    elseif token ~= "*" then moved = false end
-    if moved and current then
-      if current:match("darksidesync%.so$") then
-        executed[#executed + 1] = last
-      elseif current == "???" and last >= base and last < limit then
-        executed[#executed + 1] = last - base
-      end
-    end
-  end
-end
-table.sort(executed)
+local nm_path = arg[1]
+assert(nm_path and #arg >= 3 and #arg % 2 == 1,
+  "usage: startup_order.lua NM_OUTPUT CALLGRIND_OUT MAPS [CALLGRIND_OUT MAPS ...]")
 
 -- Function symbols (nm -S -n: "ADDR SIZE TYPE NAME", sorted by address).
 local symbols = {}
@@ -57,16 +21,62 @@ for line in io.lines(nm_path) do
   end
 end
 
--- Both lists are sorted: one pass. Symbols the compiler did not make (the runtime's C++) are
--- written too; ILC ignores names it has no method for.
-local out, seen, i = {}, {}, 1
-for _, a in ipairs(executed) do
-  while symbols[i] and symbols[i].stop <= a do i = i + 1 end
-  local s = symbols[i]
-  if s and s.start <= a and not seen[s.name] then
-    seen[s.name] = true
-    out[#out + 1] = s.name
+local function module_range(maps_path)
+  local base, limit
+  for line in io.lines(maps_path) do
+    local lo, hi = line:match("^(%x+)%-(%x+)")
+    if lo then
+      lo, hi = tonumber(lo, 16), tonumber(hi, 16)
+      base, limit = math.min(base or lo, lo), math.max(limit or hi, hi)
+    end
   end
+  return assert(base, "no mapping in " .. maps_path), limit
+end
+
+-- Executed offsets in the module, sorted. Callgrind's position lines: "0xADDR ...", "+N ...",
+-- "-N ...", "* ..." (same), each relative to the one before; ob=/cob= name objects by id.
+local function executed_offsets(cg_path, base, limit)
+  local names, current, last, executed = {}, nil, 0, {}
+  for line in io.lines(cg_path) do
+    local kind, id, name = line:match("^(c?ob)=%((%d+)%)%s*(.*)$")
+    if kind then
+      if name ~= "" then names[id] = name end
+      if kind == "ob" then current = names[id] end
+    elseif not line:match("^%a+[=:]") and not line:match("^#") then
+      local token = line:match("^(%S+)")
+      local moved = true
+      if token == nil then moved = false
+      elseif token:match("^0x%x+$") then last = tonumber(token:sub(3), 16)
+      elseif token:match("^%+%d+$") then last = last + tonumber(token:sub(2))
+      elseif token:match("^%-%d+$") then last = last - tonumber(token:sub(2))
+      elseif token ~= "*" then moved = false end
+      if moved and current then
+        if current:match("darksidesync%.so$") then
+          executed[#executed + 1] = last
+        elseif current == "???" and last >= base and last < limit then
+          executed[#executed + 1] = last - base
+        end
+      end
+    end
+  end
+  table.sort(executed)
+  return executed
+end
+
+-- Symbols the compiler did not make (the runtime's C++) are written too; ILC ignores names
+-- it has no method for.
+local out, seen = {}, {}
+for p = 2, #arg, 2 do
+  local executed = executed_offsets(arg[p], module_range(arg[p + 1]))
+  local before, i = #out, 1
+  for _, a in ipairs(executed) do -- both lists are sorted: one pass
+    while symbols[i] and symbols[i].stop <= a do i = i + 1 end
+    local s = symbols[i]
+    if s and s.start <= a and not seen[s.name] then
+      seen[s.name] = true
+      out[#out + 1] = s.name
+    end
+  end
+  io.stderr:write(("startup_order.lua: %s: %d functions more\n"):format(arg[p], #out - before))
 end
 io.stdout:write(table.concat(out, "\n"), "\n")
-io.stderr:write(("startup_order.lua: %d functions\n"):format(#out))
