@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 
@@ -14,13 +15,17 @@ internal static class ProcessActorSystem
 
     // Quiet by default: Lua scripts own stdout. Warnings and errors still show (on stderr, see
     // Create). Coordinated shutdown stays out of process exit: lua_close has already run
-    // stop-DSS for every state by then, and the host process decides when it exits.
+    // stop-DSS for every state by then, and the host process decides when it exits. Both
+    // serializer aliases name BytesOnlySerializer: Akka's JSON serializer would bring
+    // Newtonsoft.Json into the module for messages that never leave the process.
     private static readonly Config ModuleDefaults = ConfigurationFactory.ParseString("""
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.log-dead-letters = off
         akka.log-dead-letters-during-shutdown = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        akka.actor.serializers.json = "DarkSideSync.Native.BytesOnlySerializer, darksidesync"
+        akka.actor.serializers.bytes = "DarkSideSync.Native.BytesOnlySerializer, darksidesync"
         """);
 
     private static readonly Lock Gate = new();
@@ -39,6 +44,7 @@ internal static class ProcessActorSystem
         }
     }
 
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(BytesOnlySerializer))]
     private static ActorSystem Create()
     {
         var config = ReadOverrides().WithFallback(ModuleDefaults).WithFallback(DssSettings.DefaultConfig);
@@ -54,7 +60,13 @@ internal static class ProcessActorSystem
         // This library's Console is its own (Lua prints through C's stdout); only Akka's
         // standard-out logger writes to it, and log lines belong on stderr.
         Console.SetOut(Console.Error);
-        return ActorSystem.Create("darksidesync", config);
+        var system = ActorSystem.Create("darksidesync", config);
+        // Starting the ActorSystem allocates 2.6 MB, nearly all of it garbage (parsing Akka's
+        // reference HOCON and reading it), and DSS's steady state allocates next to nothing, so
+        // no collection would ever give those pages back. One aggressive collection, once per
+        // process, does (it decommits what it frees): idle RSS -1.6 MB for ~1 ms of require.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return system;
     }
 
     private static Config ReadOverrides()

@@ -98,6 +98,39 @@ public sealed class ConfigurationSpec(NativeModuleFixture module)
         Assert.Equal("", result.Stderr);
     }
 
+    // The module's Akka is trimmed to the types src/Dss.Native/AkkaReflection.xml roots: the
+    // ones Akka creates by name must still be there when a config file picks them.
+    [Theory]
+    [InlineData("akka.actor.default-dispatcher.executor = fork-join-executor")]
+    [InlineData("akka.actor.default-dispatcher.executor = channel-executor")]
+    [InlineData("akka.actor.internal-dispatcher.executor = channel-executor")]
+    [InlineData("akka.actor.default-dispatcher { type = ForkJoinDispatcher, dedicated-thread-pool.thread-count = 2 }")]
+    [InlineData("akka.actor.default-mailbox.mailbox-type = \"Akka.Dispatch.UnboundedDequeBasedMailbox\"")]
+    [InlineData("akka.log-dead-letters = 10")]
+    [InlineData("akka.logger-formatter = \"Akka.Event.DefaultLogMessageFormatter, Akka\"")]
+    public async Task Akka_settings_that_name_types_must_load_quietly(string hocon)
+    {
+        _lua.UseConfig(hocon);
+
+        var result = await _lua.RunChunkAsync("local d = require('darksidesync') print(d.poll(), d.queuesize())");
+
+        Assert.Equal("-1\t0", result.AssertSucceeded().Stdout.Trim());
+        Assert.Equal("", result.Stderr);
+    }
+
+    // Akka reads an actor's mailbox requirement from its interfaces (reflection): the
+    // guardians require an unbounded queue, so a bounded default mailbox must be refused.
+    [Fact]
+    public async Task A_default_mailbox_that_breaks_the_guardians_requirement_must_make_require_fail()
+    {
+        _lua.UseConfig("akka.actor.default-mailbox.mailbox-type = \"Akka.Dispatch.BoundedMailbox\"");
+
+        var lines = (await _lua.RunAsync(TryRequire)).AssertSucceeded();
+
+        Assert.StartsWith("false\tdarksidesync failed to load: ", lines.Lines[0]);
+        Assert.Contains("requires mailbox type [Akka.Dispatch.IUnboundedMessageQueueSemantics]", lines.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("darksidesync { stop-timeout = abc }", "darksidesync.stop-timeout: ")]
     [InlineData("darksidesync { ask-timeout = -5s }", "darksidesync.ask-timeout: ")]

@@ -64,6 +64,25 @@ public sealed class ModuleLoadSpec(NativeModuleFixture module)
     }
 
     [Fact]
+    public async Task Loading_must_not_bring_OpenSSL_into_the_process()
+    {
+        // Akka's UID seed would (RandomNumberGenerator is OpenSSL on Linux): 3.7 MB of RSS.
+        // The module substitutes it (src/Dss.Native/AkkaSubstitutions.xml); this holds it to that.
+        var result = await _lua.RunAsync("""
+            local darksidesync = require "darksidesync"
+            darksidesync.poll()
+            local mapped = {}
+            for line in io.lines("/proc/self/maps") do
+              local lib = line:match("/(lib[%w]+)%.so[%.%d]*$")
+              if lib == "libssl" or lib == "libcrypto" then mapped[lib] = true end
+            end
+            print(mapped.libssl or false, mapped.libcrypto or false)
+            """);
+
+        Assert.Equal("false\tfalse", result.AssertSucceeded().Lines.Single());
+    }
+
+    [Fact]
     public async Task Loading_must_print_nothing_on_stdout_or_stderr()
     {
         var result = await _lua.RunChunkAsync("require 'darksidesync'");
