@@ -1,12 +1,13 @@
 -- deliver_cost.lua: the producer's cost of one C deliver, on pthreads, into a queue nobody
 -- drains while they run (the Lua thread sleeps), for a bounded count.
---   lua5.4 deliver_cost.lua <producer threads> <items per thread>
+--   lua5.4 deliver_cost.lua <producer threads> <items per thread> [dispatch|poll]
 -- dss_producer's threads deliver as in poll_loop.lua (each item malloc'd by the thread that
 -- delivers it: that malloc is part of the figure, as it is of any C utility's deliver; no
 -- mutex of dss_producer's). The clock runs from u:start to the moment u:running() reads 0
 -- (the Lua thread looks every 0.2 ms), and the process's CPU time (os.clock: all threads;
 -- the Lua thread only sleeps) over the same stretch. Then the Lua thread drains the queue
--- with dispatch() (not timed). A first round of the same size is not recorded: afterwards the
+-- with dispatch() (not timed), or with the poll() loop when the third argument is `poll` (a
+-- DSS without dispatch(): the original C DSS 1.0, vs_original.lua). A first round of the same size is not recorded: afterwards the
 -- engine's node pool holds enough nodes, so the recorded deliveries allocate nothing on the
 -- managed heap (steady state), as in a loop where Lua keeps up.
 local darksidesync = require "darksidesync"
@@ -16,6 +17,8 @@ local result = require "result"
 
 local threads = assert(math.tointeger(tonumber(arg[1])), "producer threads?")
 local items = assert(math.tointeger(tonumber(arg[2])), "items per thread?")
+local drain = arg[3] or "dispatch"
+assert(drain == "dispatch" or drain == "poll", "drain: dispatch or poll")
 
 local received = 0
 local u = assert(producer.new{ callback = function(pid, seq) received = received + 1 end })
@@ -36,9 +39,18 @@ local function run(n)
   local cpu = os.clock() - cpu0
   u:join()
   assert(darksidesync.queuesize() == total, "queuesize() ~= items delivered")
-  local dispatch = darksidesync.dispatch
-  while received < total do
-    if dispatch() == 0 then error(("queue empty after %d of %d items"):format(received, total)) end
+  if drain == "dispatch" then
+    local dispatch = darksidesync.dispatch
+    while received < total do
+      if dispatch() == 0 then error(("queue empty after %d of %d items"):format(received, total)) end
+    end
+  else
+    local poll, unpack = darksidesync.poll, table.unpack
+    while received < total do
+      local count, cb, args = poll()
+      if cb then cb(unpack(args)) end
+      if count == -1 then error(("queue empty after %d of %d items"):format(received, total)) end
+    end
   end
   return total, seconds, cpu
 end

@@ -1,12 +1,14 @@
 -- drain_cost.lua: the two halves of a delivery, each on one thread with nobody to contend
 -- with, so the poll_loop.lua figures can be read as "who is the bottleneck".
---   lua5.4 drain_cost.lua <items> [poll-first|dispatch-first]
+--   lua5.4 drain_cost.lua <items> [poll-first|dispatch-first|poll-only|dispatch-only]
 -- 1. deliver: the Lua thread itself delivers `items` non-blocking items (u:deliver, which
 --    also takes dss_producer's own counter mutex once per item, ~20 ns of the figure).
 -- 2. poll: the same poll() loop as poll_loop.lua drains the now full queue.
 -- 3. dispatch: (1) again, then `while received < n do dispatch() end` drains it (one call
 --    takes the whole queue). (2) and (3) run in the order the second argument says, so
---    run.lua can alternate it between processes.
+--    run.lua can alternate it between processes. poll-only skips (3) and dispatch-only
+--    skips (2), with their halves of (4): poll-only runs on a DSS without dispatch() (the
+--    original C DSS 1.0, vs_original.lua), dispatch-only is its counterpart.
 -- 4. nothing pushed: a producer whose decode pushes nothing, so poll() returns only the
 --    count and dispatch() calls no callback: the engine's share of (2) and (3), without the
 --    args table, unpack and the callback (dss_producer's decode still runs: free() and its
@@ -22,7 +24,9 @@ local result = require "result"
 
 local items = assert(math.tointeger(tonumber(arg[1])), "items?")
 local order = arg[2] or "poll-first"
-assert(order == "poll-first" or order == "dispatch-first", "order: poll-first or dispatch-first")
+local ORDERS = { ["poll-first"] = { "poll", "dispatch" }, ["dispatch-first"] = { "dispatch", "poll" },
+                 ["poll-only"] = { "poll" }, ["dispatch-only"] = { "dispatch" } }
+local phases = assert(ORDERS[order], "order: poll-first, dispatch-first, poll-only or dispatch-only")
 
 local received = 0
 local u
@@ -80,8 +84,7 @@ local function round(drain, n)
   return deliver_ns, drains[drain](n)
 end
 
-local phases = order == "poll-first" and { "poll", "dispatch" } or { "dispatch", "poll" }
-local out = { items = items, dispatch_first = order == "dispatch-first" and 1 or 0 }
+local out = { items = items, dispatch_first = phases[1] == "dispatch" and 1 or 0 }
 
 u = assert(producer.new{ callback = function(pid, seq) received = received + 1 end })
 for _, phase in ipairs(phases) do round(phase, items) end -- warm-up: the pool grows to `items`
@@ -100,6 +103,8 @@ for _, phase in ipairs(phases) do
   out[phase .. "_bare_ns"] = ns
 end
 u:close()
--- The deliver figure: the mean of the two recorded fills.
-out.deliver_ns = (out.poll_deliver_ns + out.dispatch_deliver_ns) / 2
+-- The deliver figure: the mean of the recorded fills (two, or one with a single phase).
+local fills = 0
+for _, phase in ipairs(phases) do fills = fills + out[phase .. "_deliver_ns"] end
+out.deliver_ns = fills / #phases
 result.emit(out)

@@ -8,7 +8,7 @@
 -- run.sh builds DIR and DIR and calls this; see README.md.
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 package.path = here .. "/?.lua;" .. package.path
-local result = require "result"
+local driver = require "driver"
 local socket = require "socket"
 
 local function option(name)
@@ -38,44 +38,22 @@ local LOAD_SAMPLES = quick and repetitions or math.max(repetitions, 10)
 
 -- Environment of every child: the module and dss.lua, dss_producer.so, result.lua; ";;"
 -- keeps Lua's default paths for LuaSocket.
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local quote = driver.quote
 local ENV = ("LUA_CPATH=%s LUA_PATH=%s"):format(
   quote(module_dir .. "/?.so;" .. utilities_dir .. "/?.so;;"),
   quote(here .. "/?.lua;" .. module_dir .. "/?.lua;;"))
 local COALESCED = "DARKSIDESYNC_CONFIG=" .. quote(here .. "/coalesced.conf")
 
-local failures = {}
-local CHILD_TIMEOUT_S = 120
-
 -- run.sh passes --progress when stderr is a terminal; in a log, \r lines would be noise.
-local show_progress = option("--progress") ~= nil
-local function progress(what)
-  if not show_progress then return end
-  io.stderr:write(("\r%-72s"):format(what))
-  io.stderr:flush()
-end
+local runner = driver.runner{ here = here, timeout = 120, progress = option("--progress") ~= nil }
+local failures, progress = runner.failures, runner.progress
 
--- Runs one child to completion. Returns its result table, or nil after recording why.
+-- Runs one child (ENV, then `env`: extra assignments) to completion; its result table or nil.
 local function child(label, env, script, ...)
-  local args = { ... }
-  for i, a in ipairs(args) do args[i] = quote(a) end
-  -- timeout: a child that hangs (a lost wake-up, a deadlock) fails its row, not the whole run.
-  local cmd = ("%s %s timeout %d lua5.4 %s %s"):format(ENV, env or "", CHILD_TIMEOUT_S, quote(here .. "/" .. script),
-                                                      table.concat(args, " "))
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local ok, how, code = p:close()
-  local r, other = result.parse(out)
-  for _, line in ipairs(other) do io.stderr:write("\n  ", label, ": ", line) end
-  if not ok or not r then
-    failures[#failures + 1] = ("%s: %s %s, command: %s"):format(label, tostring(how), tostring(code), cmd)
-    return nil
-  end
-  return r
+  return runner.child(label, ENV .. " " .. (env or ""), script, ...)
 end
 
 -- Runs a child `n` times; returns the list of result tables that came back.
--- (The alternating pairs are below, at repeat_pair.)
 local function repeat_child(n, label, env, script, ...)
   local runs = {}
   for i = 1, n do
@@ -89,37 +67,17 @@ end
 -- Returns both lists of results, and the ratios b/a of `key` per repetition whose two runs
 -- both came back (the two runs of one repetition are seconds apart).
 local function repeat_pair(n, a, b, key)
-  local ra, rb, ratios = {}, {}, {}
+  local lists = runner.alternate(n, { { a[1], ENV, table.unpack(a, 2) }, { b[1], ENV, table.unpack(b, 2) } })
+  local ratios = key and driver.ratios(lists[1], key, lists[2], key, n) or {}
+  local ra, rb = {}, {}
   for i = 1, n do
-    local got = {}
-    for _, v in ipairs(i % 2 == 1 and { a, b } or { b, a }) do
-      progress(("%s (%d/%d)"):format(v[1], i, n))
-      got[v] = child(v[1], nil, table.unpack(v, 2))
-    end
-    ra[#ra + 1], rb[#rb + 1] = got[a], got[b]
-    if got[a] and got[b] and key then ratios[#ratios + 1] = got[b][key] / got[a][key] end
+    ra[#ra + 1], rb[#rb + 1] = lists[1][i], lists[2][i]
   end
   return ra, rb, ratios
 end
 
-local function values(runs, key)
-  local v = {}
-  for _, r in ipairs(runs) do v[#v + 1] = r[key] end
-  return v
-end
-
-local function median(v)
-  if #v == 0 then return nil end
-  local s = { table.unpack(v) }
-  table.sort(s)
-  local mid = #s // 2
-  return #s % 2 == 1 and s[mid + 1] or (s[mid] + s[mid + 1]) / 2
-end
-
-local function range(v)
-  if #v == 0 then return "-" end
-  return math.min(table.unpack(v)), math.max(table.unpack(v))
-end
+local function values(runs, key) return driver.values(runs, key) end
+local median, range = driver.median, driver.range
 
 -- Wall time of a whole `lua5.4 -e <chunk>` process, in ms (through /bin/sh, the same
 -- for both variants, so their difference is the module's).
@@ -134,18 +92,9 @@ end
 -----------------------------------------------------------------------------------------
 -- The header: what ran where, and how busy the machine was.
 
-local function first_line(cmd)
-  local p = io.popen(cmd .. " 2>/dev/null")
-  local line = p and p:read("l") or "?"
-  if p then p:close() end
-  return line or "?"
-end
+local first_line = driver.first_line
 
-local cpu = "?"
-for line in io.lines("/proc/cpuinfo") do
-  local m = line:match("^model name%s*:%s*(.+)$")
-  if m then cpu = m break end
-end
+local cpu = driver.cpu_model()
 -- The module is built from the working tree, which other work may have changed since HEAD.
 local root = quote(here .. "/../..")
 local commit = first_line("git -C " .. root .. " rev-parse --short HEAD")
@@ -216,8 +165,7 @@ for i = 1, #proc_module do proc_extra[i] = proc_module[i] - proc_bare[i] end
 for _, r in ipairs(repeat_child(1, "calibration", nil, "calibrate.lua", CAL_N)) do calibration[#calibration + 1] = r end
 local mem_module = repeat_child(repetitions, "memory, module", nil, "memory.lua", "module")
 local mem_bare = repeat_child(repetitions, "memory, bare", nil, "memory.lua", "bare")
-progress("")
-if show_progress then io.stderr:write("\r") end
+runner.done()
 
 -----------------------------------------------------------------------------------------
 -- The table.
@@ -288,20 +236,7 @@ for i, r in ipairs(mem_module) do mem_idle[i] = bare_idle and (r.idle_kb - bare_
 row("Memory: idle RSS, module minus bare", mem_idle, "MB", MB, "%.1f", "0 MB", "< 20 MB", below(20))
 
 local header = { "measurement", "median", "min..max", "vs poll", "original C DSS (2026-11, this machine)", "target", "" }
-local widths = {}
-for _, r in ipairs({ header, table.unpack(rows) }) do
-  for i, cell in ipairs(r) do widths[i] = math.max(widths[i] or 0, #cell) end
-end
-local function line(r)
-  local cells = {}
-  for i, cell in ipairs(r) do
-    cells[i] = (i == 1 and "%-" or "%") .. widths[i] .. "s"
-    cells[i] = cells[i]:format(cell)
-  end
-  print(table.concat(cells, "  "))
-end
-line(header)
-for _, r in ipairs(rows) do line(r) end
+driver.print_table(header, rows)
 print()
 
 -----------------------------------------------------------------------------------------

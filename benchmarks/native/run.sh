@@ -31,44 +31,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-for tool in lua5.4 make gcc; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (apt-get install lua5.4 liblua5.4-dev lua-socket gcc make clang)" >&2; exit 1; }
-done
-lua5.4 -e 'require "socket"' 2>/dev/null || { echo "run.sh: LuaSocket missing for lua5.4 (apt-get install lua-socket)" >&2; exit 1; }
-
+SCRIPT=run.sh
+. "$HERE/build.sh"
+check_tools
 mkdir -p "$OUT"
-
-# The module. A stamp written after a successful publish marks the build; any newer source
-# (engine, export layer, HOCON defaults, package versions) means publishing again. The
-# stamp, not the .so's own mtime: a no-op publish may leave the .so untouched.
-if [ -z "${PREBUILT:-}" ]; then
-  STAMP="$MODULE/.published"
-  stale=yes
-  if [ -f "$STAMP" ] && [ -f "$MODULE/darksidesync.so" ]; then
-    newer="$(find "$ROOT/src/Dss.Native" "$ROOT/src/Dss.Actors" "$ROOT/hocon" \
-                  "$ROOT/Directory.Build.props" "$ROOT/Directory.Packages.props" \
-                  \( -name bin -o -name obj \) -prune -o -type f -newer "$STAMP" -print -quit)"
-    [ -z "$newer" ] && stale=
-  fi
-  if [ -n "$stale" ]; then
-    echo "publishing darksidesync.so (Release) into ${MODULE#"$ROOT"/} ..." >&2
-    if ! dotnet publish "$ROOT/src/Dss.Native" -c Release -o "$MODULE" >"$OUT/publish.log" 2>&1; then
-      tail -n 30 "$OUT/publish.log" >&2
-      echo "run.sh: dotnet publish failed (full log: ${OUT#"$ROOT"/}/publish.log)" >&2
-      exit 1
-    fi
-    touch "$STAMP"
-  else
-    echo "reusing ${MODULE#"$ROOT"/}/darksidesync.so (newer than its sources)" >&2
-  fi
-fi
-
-# The producer utility; make rebuilds it only when its sources or the API header changed.
-if ! make -s -C "$ROOT/samples/c" BUILD="$UTILITIES" "$UTILITIES/dss_producer.so" >"$OUT/make.log" 2>&1; then
-  cat "$OUT/make.log" >&2
-  echo "run.sh: building dss_producer failed" >&2
-  exit 1
-fi
+if [ -z "${PREBUILT:-}" ]; then publish_module "$MODULE"; fi
+build_producer "$UTILITIES"
 
 [ -n "${BUILD_ONLY:-}" ] && exit 0
 [ -t 2 ] && DRIVER_ARGS+=(--progress)
