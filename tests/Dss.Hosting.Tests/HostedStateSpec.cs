@@ -211,6 +211,96 @@ public sealed class HostedStateSpec : TestKit
     }
 
     [Fact]
+    public async Task An_async_NET_result_that_cannot_be_a_Lua_value_fails_the_call_at_once()
+    {
+        await using var state = await Start(o => o.Exports.Add("handle", async () =>
+        {
+            await Task.Yield();
+            return new Action(() => { });
+        }), startup: "function get_handle() return handle() end");
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<LuaScriptException>(() => state.CallAsync<object>("get_handle", timeout: Patience));
+        Assert.Contains("cannot be a Lua value", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the failure took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Errors_of_the_lookup_and_of_an_error_value_s_tostring_still_reach_the_caller_at_once()
+    {
+        await using var state = await Start(startup: """
+            strict = setmetatable({}, { __index = function(_, key) error("no field " .. key) end })
+            function odd_error() error(setmetatable({}, { __tostring = function() error("worse") end })) end
+            """);
+        var lookup = await Assert.ThrowsAsync<LuaScriptException>(() => state.CallAsync<object>("strict.missing", timeout: Patience));
+        Assert.Contains("no field missing", lookup.Message);
+        var odd = await Assert.ThrowsAsync<LuaScriptException>(() => state.CallAsync<object>("odd_error", timeout: Patience));
+        Assert.Contains("__tostring failed", odd.Message);
+        Assert.Equal(0, state.TrackedCalls);
+    }
+
+    [Fact]
+    public async Task Calls_that_fail_before_or_at_their_lookup_leave_nothing_behind()
+    {
+        await using var state = await Start();
+        for (int i = 0; i < 10; i++)
+        {
+            await Assert.ThrowsAsync<LuaScriptException>(() => state.CallAsync<object>("pricing.nothing"));
+            await Assert.ThrowsAsync<LuaConversionException>(() => state.CallAsync<object>("pricing.add", [new Action(() => { }), 1]));
+        }
+        Assert.Equal(0, state.TrackedCalls);
+    }
+
+    [Fact]
+    public async Task A_runaway_call_abandoned_while_in_NET_code_ends_even_after_other_calls_were_abandoned()
+    {
+        await using var state = await Start(o => o.Exports
+                .Add("block", (CancellationToken _) => Thread.Sleep(500))
+                .Add("forever", (CancellationToken token) => Task.Delay(Timeout.Infinite, token)),
+            startup: "function stuck() block(); while true do end end; function waits() forever() end");
+        var waiting = state.CallAsync<object>("waits", timeout: TimeSpan.FromMilliseconds(300));
+        await Task.Delay(50);
+        var runaway = state.CallAsync<object>("stuck", timeout: TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAsync<LuaCallTimeoutException>(() => runaway);
+        await Assert.ThrowsAsync<LuaCallTimeoutException>(() => waiting); // abandoned after the runaway
+        Assert.Equal(5L, await state.CallAsync<long>("pricing.add", [2, 3], timeout: Patience));
+    }
+
+    [Fact]
+    public async Task A_script_that_stops_DSS_ends_its_state_and_stop_does_not_hang()
+    {
+        var state = await Start(startup: "function quit() local d = require 'darksidesync'; d.stop(); d.start() end");
+        await Assert.ThrowsAsync<LuaStateUnavailableException>(() => state.CallAsync<object>("quit", timeout: Patience));
+        await state.Stopped.WaitAsync(Patience);
+        await state.StopAsync().WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task A_start_up_script_that_never_ends_fails_the_start_at_its_time_limit()
+    {
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<LuaStartupException>(() => Start(o => o.StartupTimeout = TimeSpan.FromMilliseconds(200), startup: "while true do end"));
+        Assert.Contains("time budget exceeded", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the start took {clock.Elapsed} to fail");
+    }
+
+    [Fact]
+    public async Task The_safe_sandbox_refuses_bytecode_darksidesync_and_a_changed_package_path()
+    {
+        _scripts.Write("elsewhere.lua", "return 1");
+        await using var state = await Start(o => o.Libraries = LuaLibraries.Safe, startup: """
+            function probe()
+              local bytecode = load(string.dump(function() end))
+              local dss_ok = pcall(require, "darksidesync")
+              package.path = "/tmp/?.lua"
+              local moved_ok = pcall(require, "not_there_at_all")
+              return tostring(bytecode), dss_ok, moved_ok, require("pricing").add(1, 2)
+            end
+            """);
+        var (bytecode, dss, moved, sum) = await state.CallAsync<(string, bool, bool, long)>("probe");
+        Assert.Equal(("nil", false, false, 3L), (bytecode, dss, moved, sum));
+    }
+
+    [Fact]
     public async Task Stop_drains_the_calls_in_flight_then_refuses_new_ones()
     {
         var state = await Start(o => o.Exports.Add("pause", () => Task.Delay(200)),
@@ -247,7 +337,9 @@ public sealed class HostedStateSpec : TestKit
         await Task.Delay(50);
         await state.StopAsync().WaitAsync(Patience);
         await Assert.ThrowsAsync<LuaStateUnavailableException>(() => call);
+        long refusedBefore = state.Stats.Refused;
         release.SetResult(7); // its delivery is refused: nothing touches the closed state
-        await Task.Delay(50);
+        await AwaitAssertAsync(() => Assert.Equal(refusedBefore + 1, state.Stats.Refused), Patience);
+        Assert.Equal(0, state.TrackedCalls);
     }
 }

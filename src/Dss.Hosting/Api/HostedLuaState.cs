@@ -23,12 +23,17 @@ public sealed class HostedLuaState : IAsyncDisposable
     /// start-up scripts, then serves calls. Fails with <see cref="LuaStartupException"/> (Lua's
     /// message and traceback) when a start-up script fails.
     /// </summary>
-    public static async Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name = "lua")
+    /// <remarks>
+    /// A start-up script that runs longer than <see cref="LuaStateOptions.StartupTimeout"/>, or
+    /// while <paramref name="cancellationToken"/> is cancelled, is ended and fails the start.
+    /// </remarks>
+    public static async Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name = "lua",
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         var thread = new LuaStateThread(system, options, name);
-        await thread.StartAsync().ConfigureAwait(false);
+        await thread.StartAsync(cancellationToken).ConfigureAwait(false);
         return new HostedLuaState(thread);
     }
 
@@ -50,6 +55,9 @@ public sealed class HostedLuaState : IAsyncDisposable
     /// <summary>As <see cref="CallAsync{TResult}"/>, for a function whose results do not matter.</summary>
     public Task CallAsync(string path, params object?[] arguments) =>
         _thread.CallAsync<object?>(path, arguments, null, null, CancellationToken.None);
+
+    /// <summary>Calls the state still tracks (running, queued, or awaiting .NET); for tests of its bookkeeping.</summary>
+    internal int TrackedCalls => _thread.Calls.Count;
 
     /// <summary>The state's DSS figures now (queue, deliveries, refusals...), from any thread.</summary>
     public DssStats Stats => _thread.Utility.Stats;

@@ -8,8 +8,10 @@ public enum LuaLibraries
 
     /// <summary>
     /// For untrusted scripts: no <c>io</c>, no <c>debug</c>; <c>os</c> keeps only <c>clock</c>,
-    /// <c>time</c>, <c>date</c> and <c>difftime</c>; <c>package</c> loads Lua files from the
-    /// script folders only (no <c>loadlib</c>, no C modules); no <c>dofile</c>/<c>loadfile</c>.
+    /// <c>time</c>, <c>date</c> and <c>difftime</c>; <c>require</c> loads Lua files from the
+    /// script folders only, whatever a script does to <c>package.path</c> (no <c>loadlib</c>, no C
+    /// modules); <c>load</c> takes source text only (no bytecode); no <c>dofile</c>/<c>loadfile</c>;
+    /// no <c>darksidesync</c> (the state's own loop uses it).
     /// </summary>
     Safe,
 }
@@ -35,6 +37,9 @@ public sealed class LuaStateOptions
     /// (first folder that has it). An error fails the start with Lua's message and traceback.
     /// </summary>
     public IList<string> StartupScripts { get; init; } = [];
+
+    /// <summary>How long each start-up script may run; <see cref="Timeout.InfiniteTimeSpan"/>: no limit. Past it the start fails.</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Which standard libraries the state opens; <see cref="LuaLibraries.All"/> by default.</summary>
     public LuaLibraries Libraries { get; set; } = LuaLibraries.All;

@@ -186,8 +186,19 @@ internal static unsafe class ExportFunctions
             {
                 return 3;
             }
-            LuaCodec.Push(L, v);
-            return 4;
+            try
+            {
+                LuaCodec.Push(L, v, "result");
+                return 4;
+            }
+            catch (LuaConversionException e)
+            {
+                // The codec left the stack as it was: the call gets the error instead of the value.
+                lua_pop(L, 1);
+                lua_pushboolean(L, 0);
+                lua_pushstring(L, $"the .NET result cannot be a Lua value: {e.Message}");
+                return 4;
+            }
         });
     }
 }

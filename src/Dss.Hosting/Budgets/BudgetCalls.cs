@@ -18,8 +18,10 @@ internal static unsafe partial class BudgetCalls
     [StructLayout(LayoutKind.Sequential)]
     public struct Control
     {
-        public long AbandonedCall; // a call that timed out or was cancelled ends at its next check
-        public int Stopping;       // 1: whatever runs ends at its next check
+        public const int AbandonedSlots = 16;      // ABANDONED_SLOTS of budget_hook.c
+        public fixed long Abandoned[AbandonedSlots]; // recent calls that timed out or were cancelled: each ends at its next check
+        public long NextAbandoned;                 // the slot the next abandon takes
+        public int Stopping;                       // 1: whatever runs ends at its next check
     }
 
     [LibraryImport(Library)]
@@ -40,6 +42,9 @@ internal static unsafe partial class BudgetCalls
 
     [LibraryImport(Library)]
     public static partial void dss_budget_arm(lua_State coroutine);
+
+    [LibraryImport(Library)]
+    public static partial void dss_budget_disarm(lua_State L);
 
     [LibraryImport(Library)]
     [SuppressGCTransition]

@@ -37,10 +37,15 @@ typedef struct dss_budget_lua {
     int (*error)(lua_State *L);
 } dss_budget_lua;
 
+/* How many recent abandons are remembered: a call abandoned while it runs C# code (a slow
+   export) must still end when it gets back to Lua, also after other calls were abandoned. */
+#define ABANDONED_SLOTS 16
+
 /* One per hosted state, allocated by the host for the state's whole life; written by any thread. */
 typedef struct dss_budget_control {
-    _Atomic long long abandoned_call; /* a call that timed out or was cancelled: it ends at its next check */
-    _Atomic int stopping;             /* the state stops: whatever runs ends at its next check */
+    _Atomic long long abandoned[ABANDONED_SLOTS]; /* calls that timed out or were cancelled: each ends at its next check */
+    _Atomic long long next_abandoned;             /* the slot the next abandon takes (mod ABANDONED_SLOTS) */
+    _Atomic int stopping;                         /* the state stops: whatever runs ends at its next check */
 } dss_budget_control;
 
 static dss_budget_lua lua;
@@ -82,9 +87,9 @@ static void hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     dss_budget_control *ctl = current.ctl;
     if (ctl == NULL) return;
-    if (atomic_load_explicit(&ctl->stopping, memory_order_relaxed)
-        || atomic_load_explicit(&ctl->abandoned_call, memory_order_relaxed) == current.call) {
-        raise(L, &cancel_marker);
+    if (atomic_load_explicit(&ctl->stopping, memory_order_relaxed)) raise(L, &cancel_marker);
+    for (int i = 0; i < ABANDONED_SLOTS; i++) {
+        if (atomic_load_explicit(&ctl->abandoned[i], memory_order_relaxed) == current.call) raise(L, &cancel_marker);
     }
     if (dss_budget_now_ns() > current.deadline_ns) raise(L, &time_marker);
     if (current.memory_limit > 0) {
@@ -95,6 +100,9 @@ static void hook(lua_State *L, lua_Debug *ar)
 
 /* Installs the budget hook on a call's coroutine (and so on every coroutine it creates). */
 void dss_budget_arm(lua_State *co) { lua.sethook(co, hook, LUA_MASKCOUNT, BUDGET_CHECK_EVERY); }
+
+/* Removes it again (the main thread, after the start-up scripts ran under it). */
+void dss_budget_disarm(lua_State *L) { lua.sethook(L, NULL, 0, 0); }
 
 /* Lua thread, before a call's coroutine is resumed. deadline_ns: dss_budget_now_ns() + what is left. */
 void dss_budget_enter(dss_budget_control *ctl, long long call, long long deadline_ns, long long memory_limit)

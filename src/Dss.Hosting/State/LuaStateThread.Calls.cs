@@ -41,7 +41,6 @@ internal sealed partial class LuaStateThread
         }
         catch (DssDeliveryRefusedException refused)
         {
-            Calls.TryRemove(call.Id, out _);
             throw new LuaStateUnavailableException(
                 refused.Status == DssStatus.QueueFull
                     ? $"{Name}: the state is busy (its queue is full); {path} was not called."
@@ -55,6 +54,10 @@ internal sealed partial class LuaStateThread
         finally
         {
             call.Cancel();
+            if (Volatile.Read(ref call.ReachedLua) == 0)
+            {
+                Calls.TryRemove(call.Id, out _); // refused, withdrawn, or its arguments did not convert: Lua never saw it
+            }
             if (Interlocked.Decrement(ref _outstanding) == 0 && !_accepting)
             {
                 _drained.TrySetResult();
@@ -69,8 +72,7 @@ internal sealed partial class LuaStateThread
         call.Cancel();
         if (!reachedLua)
         {
-            Calls.TryRemove(call.Id, out _);
-            return;
+            return; // withdrawn from the queue: it never runs (the finally forgets it)
         }
         EndIfRunning(call.Id);
         Utility.DeliverPastTheBound((this, call.Id), static (lua, item) =>

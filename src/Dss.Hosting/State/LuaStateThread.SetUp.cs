@@ -10,6 +10,10 @@ internal sealed partial class LuaStateThread
     private static ReadOnlySpan<byte> LoopKey => "DarkSideSync.Hosting.loop\0"u8;
     private static ReadOnlySpan<byte> StartupKey => "DarkSideSync.Hosting.startup\0"u8;
 
+    // The budget hook's "call" while start-up scripts run: no real call has it (ids start at 1,
+    // and the control block's empty abandon slots hold 0).
+    private const long StartupCall = -1;
+
     private static readonly Lazy<byte[]> HostingChunk = new(() =>
     {
         using var resource = typeof(LuaStateThread).Assembly.GetManifestResourceStream("DarkSideSync.Hosting.hosting.lua")!;
@@ -18,12 +22,25 @@ internal sealed partial class LuaStateThread
         return bytes.ToArray();
     });
 
-    // Removes what untrusted scripts must not have (LuaLibraries.Safe); hosting.lua keeps its own copies.
+    // Removes what untrusted scripts must not have (LuaLibraries.Safe); hosting.lua keeps its own
+    // copies. require finds Lua files on the configured path only, whatever a script does to
+    // package.path; load takes source text only (crafted bytecode can crash Lua); darksidesync
+    // itself is out of reach (a script that stopped DSS would stop its state).
     private const string SafeSandbox = """
+        local fixed_path, searchpath, raw_loadfile, raw_load = package.path, package.searchpath, loadfile, load
         io = nil; debug = nil; dofile = nil; loadfile = nil
         package.loaded.io = nil; package.loaded.debug = nil
+        package.loaded.darksidesync = nil; package.preload.darksidesync = nil
         package.loadlib = nil; package.cpath = ""
+        package.searchers[2] = function(name)
+          local file, missing = searchpath(name, fixed_path)
+          if not file then return "\n\t" .. missing end
+          local chunk, err = raw_loadfile(file, "t")
+          if not chunk then error(("error loading module '%s' from file '%s':\n\t%s"):format(name, file, err), 2) end
+          return chunk, file
+        end
         package.searchers[3] = nil; package.searchers[4] = nil
+        load = function(chunk, name, mode, env) return raw_load(chunk, name, "t", env) end
         local keep = { clock = true, time = true, date = true, difftime = true }
         for name in pairs(os) do if not keep[name] then os[name] = nil end end
         """;
@@ -71,7 +88,13 @@ internal sealed partial class LuaStateThread
         {
             Run(L, "require('darksidesync').setlimit(...)", "setlimit", capacity, Options.QueueOverflow == QueueOverflow.Fail ? "fail" : "block");
         }
-        if (DssUtility.Register(L, this, static u => u.Unregister(), out var utility) != DssStatus.Success)
+        // Stop-DSS (lua_close, or a script's darksidesync.stop()) cancels this utility: without it
+        // no call can arrive, so the loop ends and the state is over (a pool replaces it).
+        if (DssUtility.Register(L, this, u =>
+            {
+                u.Unregister();
+                _running = false;
+            }, out var utility) != DssStatus.Success)
         {
             throw new LuaStartupException($"{Name}: DSS did not start for the state.");
         }
@@ -121,14 +144,29 @@ internal sealed partial class LuaStateThread
         }
     }
 
-    private void RunStartupScript(nint L, string script)
+    private unsafe void RunStartupScript(nint L, string script)
     {
         string path = FindScript(script);
         lua_getfield(L, LUA_REGISTRYINDEX, StartupKey);
         lua_pushstring(L, path);
-        if (lua_pcall(L, 1, 3) != LUA_OK)
+        // Under the budget hook: a script that never ends fails the start at the time limit, or
+        // when the start is cancelled, instead of holding the thread forever.
+        Budgets.BudgetCalls.dss_budget_arm(L);
+        long now = Budgets.BudgetCalls.dss_budget_now_ns();
+        long deadline = Options.StartupTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : now + (long)Options.StartupTimeout.TotalNanoseconds;
+        Budgets.BudgetCalls.dss_budget_enter(Control, StartupCall, deadline, Options.MemoryLimitBytes ?? 0);
+        int status = lua_pcall(L, 1, 3);
+        Budgets.BudgetCalls.dss_budget_leave();
+        Budgets.BudgetCalls.dss_budget_disarm(L);
+        if (status != LUA_OK)
         {
-            string failure = lua_tostring(L, -1) ?? "(no message)";
+            // The hook keeps firing on the main thread once the time is spent, so its marker can
+            // come out of the runner itself rather than through the script's message handler.
+            nint marker = (nint)lua_touserdata(L, -1);
+            string failure = marker == Budgets.BudgetCalls.dss_budget_time_marker() ? $"time budget exceeded (StartupTimeout {Options.StartupTimeout})"
+                : marker == Budgets.BudgetCalls.dss_budget_memory_marker() ? "memory budget exceeded"
+                : marker == Budgets.BudgetCalls.dss_budget_cancel_marker() ? "the start was cancelled"
+                : lua_tostring(L, -1) ?? "(no message)";
             lua_settop(L, 0);
             throw new LuaStartupException($"{Name}: start-up script {script}: {failure}");
         }

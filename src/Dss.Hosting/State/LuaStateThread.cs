@@ -58,7 +58,11 @@ internal sealed partial class LuaStateThread
     public unsafe void EndWhateverRuns() => Interlocked.Exchange(ref Control->Stopping, 1);
 
     /// <summary>Any thread: the call <paramref name="id"/> ends at its next budget check if it is running.</summary>
-    public unsafe void EndIfRunning(long id) => Interlocked.Exchange(ref Control->AbandonedCall, id);
+    public unsafe void EndIfRunning(long id)
+    {
+        long slot = (Interlocked.Increment(ref Control->NextAbandoned) - 1) % BudgetCalls.Control.AbandonedSlots;
+        Interlocked.Exchange(ref Control->Abandoned[slot], id);
+    }
 
     /// <summary>The calls that may still reach or run in Lua, by id.</summary>
     public ConcurrentDictionary<long, HostedCall> Calls { get; } = new();
@@ -84,11 +88,17 @@ internal sealed partial class LuaStateThread
 
     public Task Exited => _exited.Task;
 
-    /// <summary>Starts the thread; completes once the state is ready for calls, or fails with the start-up error.</summary>
-    public Task StartAsync()
+    /// <summary>
+    /// Starts the thread; completes once the state is ready for calls, or fails with the start-up
+    /// error. A cancelled token ends a start-up script that still runs (the start then fails).
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         _thread.Start();
-        return _started.Task;
+        using (cancellationToken.Register(static s => ((LuaStateThread)s!).EndWhateverRuns(), this))
+        {
+            await _started.Task.ConfigureAwait(false);
+        }
     }
 
     private void Run()
@@ -156,6 +166,7 @@ internal sealed partial class LuaStateThread
     public async Task StopAsync()
     {
         _accepting = false;
+        Interlocked.MemoryBarrier(); // before the read of _outstanding: see the caller's decrement, then its read of _accepting
         if (_started.Task.IsCompletedSuccessfully && !_exited.Task.IsCompleted)
         {
             if (Options.StopMode == LuaStopMode.Drain && Volatile.Read(ref _outstanding) > 0)

@@ -16,7 +16,7 @@ local core, darksidesync = ...
 local resume, create, status, close, isyieldable, yield =
   coroutine.resume, coroutine.create, coroutine.status, coroutine.close, coroutine.isyieldable, coroutine.yield
 local pack, unpack = table.pack, table.unpack
-local type, tostring, error, rawget = type, tostring, error, rawget
+local type, tostring, error, rawget, pcall = type, tostring, error, rawget, pcall
 local traceback = debug.traceback -- kept before a sandbox removes debug
 local loaded = package.loaded
 local enter, leave, finished = core.enter, core.leave, core.finished
@@ -61,12 +61,18 @@ local function finish(id, ...)
   return call.reply(...)
 end
 
+-- An error value as text; a __tostring that raises must not take the answer down with it.
+local function text(value)
+  local ok, result = pcall(tostring, value)
+  return ok and type(result) == "string" and result or "(an error value whose __tostring failed)"
+end
+
 -- The kinds the host turns into exceptions: error, time, memory, cancelled.
 local function kind(err)
   if err == TIME then return "time", "time budget exceeded" end
   if err == MEMORY then return "memory", "memory budget exceeded" end
   if err == CANCELLED then return "cancelled", "the call was cancelled" end
-  return "error", tostring(err)
+  return "error", text(err)
 end
 
 -- What a resume of call id's coroutine returned: finished (DONE), awaiting .NET (ASYNC), or raised.
@@ -77,7 +83,9 @@ local function after(id, co, ok, first, ...)
     return finish(id, true, ...)
   end
   if ok and first == ASYNC then
-    awaiting[(...)] = id
+    local token = ...
+    awaiting[token] = id
+    calls[id].token = token
     return
   end
   if ok then
@@ -85,7 +93,11 @@ local function after(id, co, ok, first, ...)
     return finish(id, false, "error", "a hosted call yielded outside an async .NET function", "")
   end
   local what, message = kind(first)
-  local where = what == "error" and traceback(co, message) or ""
+  local where = ""
+  if what == "error" then
+    local traced, trace = pcall(traceback, co, message)
+    where = traced and trace or message
+  end
   close(co)
   return finish(id, false, what, message, where)
 end
@@ -102,9 +114,13 @@ local M = {}
 
 -- The callback of a call delivery: reply is its waitingthread_callback.
 function M.call(reply, id, path, ...)
-  local f = resolve(path)
-  if type(f) ~= "function" then
-    return reply(false, "error", ("'%s' is not a function (it is %s)"):format(path, type(f)), "")
+  -- Protected: a module's __index may raise; the answer must reach the caller all the same.
+  local found, f = pcall(resolve, path)
+  if not found or type(f) ~= "function" then
+    finished(id)
+    local why = found and ("'%s' is not a function (it is %s)"):format(path, type(f))
+      or ("looking up '%s' failed: %s"):format(path, text(f))
+    return reply(false, "error", why, "")
   end
   local co = idle[#idle]
   if co then
@@ -131,9 +147,7 @@ function M.abandon(id)
   local call = calls[id]
   if not call then return end
   calls[id] = nil
-  for token, waiting_id in pairs(awaiting) do
-    if waiting_id == id then awaiting[token] = nil end
-  end
+  if call.token then awaiting[call.token] = nil end
   close(call.co)
   finished(id)
 end
@@ -184,8 +198,9 @@ function M.startup(path)
   if not chunk then return false, err, "" end
   local message, trace
   local ok = xpcall(chunk, function(m)
-    message = tostring(m)
-    trace = traceback(message, 2)
+    local what
+    what, message = kind(m) -- the start-up time limit, the memory budget, a stop: the hook's markers
+    trace = what == "error" and traceback(message, 2) or ""
     return m
   end)
   if ok then return true end
