@@ -88,6 +88,16 @@ public sealed class LuaPoolSpec : TestKit
     }
 
     [Fact]
+    public async Task A_call_s_own_budget_holds_through_the_pool_and_its_messages()
+    {
+        await using var pool = await Start();
+        await Assert.ThrowsAsync<LuaBudgetExceededException>(() => pool.CallAsync<string>("spin", [5], timeout: Patience, budget: TimeSpan.FromMilliseconds(50)));
+        pool.Supervisor.Tell(new LuaCall("spin", [5], Timeout: Patience, Budget: TimeSpan.FromMilliseconds(50)), TestActor);
+        var failure = await ExpectMsgAsync<Status.Failure>(Patience);
+        Assert.IsType<LuaBudgetExceededException>(failure.Cause);
+    }
+
+    [Fact]
     public async Task A_state_that_dies_is_replaced_after_a_back_off_and_the_pool_keeps_serving()
     {
         await using var pool = await Start();
@@ -113,7 +123,7 @@ public sealed class LuaPoolSpec : TestKit
             o.State.QueueOverflow = QueueOverflow.Fail;
         });
         var busy = pool.CallAsync<string>("spin", [0.5], timeout: Patience); // runs
-        await Task.Delay(100);
+        await AwaitAssertAsync(() => Assert.Equal((1L, 0L), (pool.Stats[0]!.Delivered, pool.Stats[0]!.Queued)), Patience); // Lua took it
         var queued = pool.CallAsync<long>("add", [1, 1], timeout: Patience); // waits in the queue
         var refused = await Assert.ThrowsAsync<LuaStateUnavailableException>(() => pool.CallAsync<long>("add", [1, 2], timeout: Patience));
         Assert.Equal(DssStatus.QueueFull, refused.Status);
@@ -126,7 +136,7 @@ public sealed class LuaPoolSpec : TestKit
     {
         await using var pool = await Start(size: 1, configure: o => o.State.QueueCapacity = 1);
         var busy = pool.CallAsync<string>("spin", [0.3], timeout: Patience);
-        await Task.Delay(100);
+        await AwaitAssertAsync(() => Assert.Equal((1L, 0L), (pool.Stats[0]!.Delivered, pool.Stats[0]!.Queued)), Patience); // Lua took it
         var calls = Enumerable.Range(0, 5).Select(i => pool.CallAsync<long>("add", [i, 1], timeout: Patience)).ToArray();
         var sums = await Task.WhenAll(calls);
         Assert.Equal(new long[] { 1, 2, 3, 4, 5 }, sums);

@@ -56,6 +56,9 @@ public sealed class HostedLuaState : IAsyncDisposable
     public Task CallAsync(string path, params object?[] arguments) =>
         _thread.CallAsync<object?>(path, arguments, null, null, CancellationToken.None);
 
+    /// <summary>Calls accepted whose caller has no answer yet, from any route (a pool's least-busy routing).</summary>
+    internal int Outstanding => _thread.Outstanding;
+
     /// <summary>Calls the state still tracks (running, queued, or awaiting .NET); for tests of its bookkeeping.</summary>
     internal int TrackedCalls => _thread.Calls.Count;
 

@@ -54,11 +54,14 @@ public sealed class LuaCallTimeoutException(string path, TimeSpan timeout)
 }
 
 /// <summary>The state cannot take the call (stopping or stopped, or its bounded queue is full), or stopped before answering it.</summary>
-public sealed class LuaStateUnavailableException(string message, DssStatus? status = null, Exception? inner = null)
+public sealed class LuaStateUnavailableException(string message, DssStatus? status = null, Exception? inner = null, bool reachedLua = false)
     : Exception(message, inner)
 {
     /// <summary>DSS's refusal, when DSS refused the call (<see cref="DssStatus.QueueFull"/>: the state is busy).</summary>
     public DssStatus? Status { get; } = status;
+
+    /// <summary>False when Lua never saw the call (refused, or withdrawn before it ran): trying it elsewhere cannot run it twice.</summary>
+    public bool ReachedLua { get; } = reachedLua;
 }
 
 /// <summary>A start-up script failed (or the state could not be set up): the state did not start.</summary>

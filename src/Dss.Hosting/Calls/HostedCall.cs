@@ -96,7 +96,7 @@ internal sealed class CallOutcome<TResult>
         {
             "time" => new LuaBudgetExceededException(path, LuaBudget.Time),
             "memory" => new LuaBudgetExceededException(path, LuaBudget.Memory),
-            "cancelled" => new LuaStateUnavailableException($"{state}: {path} was ended by the state's stop."),
+            "cancelled" => new LuaStateUnavailableException($"{state}: {path} was ended by the state's stop.", reachedLua: true),
             _ => new LuaScriptException(path, Message, Traceback),
         };
 }

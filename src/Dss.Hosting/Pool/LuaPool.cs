@@ -50,23 +50,31 @@ public sealed class LuaPool : IAsyncDisposable
     /// <paramref name="key"/> maps to (always the same for a key), or the one the routing picks.
     /// Fails with <see cref="LuaStateUnavailableException"/> when that state is being replaced.
     /// </summary>
+    /// <remarks>
+    /// A call refused by a state that a reload (or a replacement) has just swapped out is tried
+    /// once more on the state now in its slot: Lua never saw it, so it cannot run twice.
+    /// </remarks>
     public async Task<TResult> CallAsync<TResult>(string path, object?[]? arguments = null, string? key = null,
-        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default, TimeSpan? budget = null)
     {
-        int index = key is null ? _members.Pick(_options.Routing) : _members.IndexOf(key);
-        if (index < 0 || _members[index] is not { } state)
-        {
-            throw new LuaStateUnavailableException($"{Name}: {(key is null ? "no state" : $"the state of key '{key}'")} is running now; {path} was not called.");
-        }
-        _members.Enter(index);
+        var (index, state) = Route(path, key);
         try
         {
-            return await state.CallAsync<TResult>(path, arguments, timeout, cancellationToken).ConfigureAwait(false);
+            return await state.CallAsync<TResult>(path, arguments, timeout, cancellationToken, budget).ConfigureAwait(false);
         }
-        finally
+        catch (LuaStateUnavailableException refused) when (!refused.ReachedLua && _members[index] is { } now && now != state)
         {
-            _members.Leave(index);
+            return await now.CallAsync<TResult>(path, arguments, timeout, cancellationToken, budget).ConfigureAwait(false);
         }
+    }
+
+    private (int Index, HostedLuaState State) Route(string path, string? key)
+    {
+        int index = key is null ? _members.Pick(_options.Routing) : _members.IndexOf(key);
+        return index >= 0 && _members[index] is { } state
+            ? (index, state)
+            : throw new LuaStateUnavailableException(
+                $"{Name}: {(key is null ? "no state is running" : $"the state of key '{key}' is not running")} now (being replaced or stopped); {path} was not called.");
     }
 
     /// <summary>The DSS figures of each state (null for one being replaced).</summary>

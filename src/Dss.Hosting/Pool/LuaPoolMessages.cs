@@ -9,7 +9,8 @@ namespace DarkSideSync.Hosting;
 /// </summary>
 /// <param name="Key">Calls with the same key reach the same state; null: the pool's routing decides.</param>
 /// <param name="Timeout">Null: the states' default timeout.</param>
-public sealed record LuaCall(string Path, object?[] Arguments, string? Key = null, TimeSpan? Timeout = null);
+/// <param name="Budget">The call's Lua-thread time budget; null: the states' <see cref="LuaStateOptions.CallBudget"/>.</param>
+public sealed record LuaCall(string Path, object?[] Arguments, string? Key = null, TimeSpan? Timeout = null, TimeSpan? Budget = null);
 
 /// <summary>What the Lua function returned, each value converted to its natural .NET type.</summary>
 public sealed record LuaResult(object?[] Values);

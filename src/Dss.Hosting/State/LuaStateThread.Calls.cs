@@ -36,7 +36,7 @@ internal sealed partial class LuaStateThread
             {
                 CancelReason.Timeout => new LuaCallTimeoutException(path, limit ?? Timeout.InfiniteTimeSpan),
                 CancelReason.CallerCancelled => new OperationCanceledException($"{path}: the call was cancelled.", canceled, cancellationToken),
-                _ => new LuaStateUnavailableException($"{Name}: the state stopped before {path} answered.", inner: canceled),
+                _ => new LuaStateUnavailableException($"{Name}: the state stopped before {path} answered.", inner: canceled, reachedLua: canceled.ReachedLua),
             };
         }
         catch (DssDeliveryRefusedException refused)
@@ -114,7 +114,7 @@ internal sealed partial class LuaStateThread
         nint L = lua.State;
         if (garbage)
         {
-            return CallOutcome<TResult>.Failed(new LuaStateUnavailableException("The state closed before the call answered."));
+            return CallOutcome<TResult>.Failed(new LuaStateUnavailableException("The call's answer was dropped: the state closed, or Lua let go of its reply without answering.", reachedLua: true));
         }
         int top = lua_gettop(L);
         if (lua_toboolean(L, 1) != 0)

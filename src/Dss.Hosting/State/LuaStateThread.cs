@@ -83,6 +83,9 @@ internal sealed partial class LuaStateThread
     /// <summary>How long the loop spins for the next call before it sleeps (Stopwatch ticks).</summary>
     public long SpinTicks { get; private set; }
 
+    /// <summary>Calls accepted whose caller has no answer yet (the pool's least-busy routing reads it).</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
     /// <summary>A new token for an async .NET function's result.</summary>
     public long NextToken() => Interlocked.Increment(ref _lastToken);
 

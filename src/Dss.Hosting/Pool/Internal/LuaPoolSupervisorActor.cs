@@ -68,7 +68,7 @@ internal sealed class LuaPoolSupervisorActor : UntypedActor, IWithTimers
                 }
                 break;
             case LuaStateActor.StateStartFailed failed:
-                _failuresInARow[failed.Index]++;
+                // The failure in a row is counted as the child terminates (OnTerminated), once.
                 if (_members.Ready.TrySetException(failed.Error))
                 {
                     Context.Stop(Self); // the pool's first start failed: nothing to replace
@@ -116,7 +116,7 @@ internal sealed class LuaPoolSupervisorActor : UntypedActor, IWithTimers
         if (_stopping || index < 0 || _children[index] is not { } child)
         {
             Sender.Tell(new Status.Failure(new LuaStateUnavailableException(
-                $"{_name}: {(call.Key is null ? "no state" : "the key's state")} is running now; {call.Path} was not called.")));
+                $"{_name}: {(call.Key is null ? "no state is running" : "the key's state is not running")} now; {call.Path} was not called.")));
             return;
         }
         child.Forward(call);
@@ -137,7 +137,16 @@ internal sealed class LuaPoolSupervisorActor : UntypedActor, IWithTimers
         }
         if (!_members.Ready.Task.IsCompleted)
         {
-            return; // the first start failed: the pool stops
+            // A state that died before the pool's first start completed: the start fails.
+            if (_members.Ready.TrySetException(new LuaStateUnavailableException($"{_name}: state {index} died while the pool started.")))
+            {
+                Context.Stop(Self);
+            }
+            return;
+        }
+        if (index == _reloading)
+        {
+            ReloadNext(index + 1); // its replacement loads the new scripts anyway
         }
         int failures = Math.Min(_failuresInARow[index]++, 16);
         var delay = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, _options.MinBackoff.Ticks << failures));

@@ -123,6 +123,11 @@ internal sealed class LuaStateActor : UntypedActor, IWithUnboundedStash
                 _state = null;
                 Context.Stop(Self);
                 break;
+            case Replacement replacement:
+                _ = replacement.State.StopAsync(); // a reload that finished starting after the stop
+                _reloadRequester?.Tell(new StateReloaded(_index));
+                _reloadRequester = null;
+                break;
             case LuaCall:
                 Sender.Tell(new Status.Failure(new LuaStateUnavailableException($"{_name} is stopping.")));
                 break;
@@ -130,7 +135,7 @@ internal sealed class LuaStateActor : UntypedActor, IWithUnboundedStash
     }
 
     private static Task<object?[]> Call(HostedLuaState state, LuaCall call) =>
-        state.CallAsync<object?[]>(call.Path, call.Arguments, call.Timeout);
+        state.CallAsync<object?[]>(call.Path, call.Arguments, call.Timeout, budget: call.Budget);
 
     protected override void PostStop()
     {

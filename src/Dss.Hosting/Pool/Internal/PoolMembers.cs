@@ -8,7 +8,6 @@ namespace DarkSideSync.Hosting.Pool.Internal;
 internal sealed class PoolMembers(int size)
 {
     private readonly HostedLuaState?[] _states = new HostedLuaState?[size];
-    private readonly int[] _busy = new int[size]; // calls outstanding through the façade, per state
     private int _next;
 
     public int Size => _states.Length;
@@ -52,7 +51,8 @@ internal sealed class PoolMembers(int size)
             {
                 return index;
             }
-            if (best < 0 || Volatile.Read(ref _busy[index]) < Volatile.Read(ref _busy[best]))
+            // Each state counts its own outstanding calls, whether they came through the façade or an actor.
+            if (best < 0 || this[index]!.Outstanding < this[best]?.Outstanding)
             {
                 best = index;
             }
@@ -60,9 +60,6 @@ internal sealed class PoolMembers(int size)
         return best;
     }
 
-    public void Enter(int index) => Interlocked.Increment(ref _busy[index]);
-
-    public void Leave(int index) => Interlocked.Decrement(ref _busy[index]);
 
     /// <summary>True when every slot holds a running state.</summary>
     public bool AllRunning
