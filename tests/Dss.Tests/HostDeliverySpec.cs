@@ -43,8 +43,11 @@ public sealed class HostDeliverySpec : TestKit
     [Fact]
     public async Task A_blocking_delivery_told_to_block_when_full_waits_for_room_within_its_timeout()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var call = _utility.Utility.DeliverAndWaitAsync(2L, Decode, static (_, _) => 0, TimeSpan.FromMilliseconds(100), default, null, QueueOverflow.Block);
-        await Assert.ThrowsAsync<DssDeliveryRefusedException>(() => call); // no room came in time
+        var refused = await Assert.ThrowsAsync<DssDeliveryRefusedException>(() => call); // no room came in time
+        Assert.Equal(DssStatus.QueueFull, refused.Status);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(80), $"refused after {clock.Elapsed}: it did not wait for room");
     }
 
     [Fact]

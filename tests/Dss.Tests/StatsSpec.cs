@@ -139,21 +139,32 @@ public sealed class StatsSpec : TestKit
                 Assert.Equal(DssStatus.Success, _utility.Deliver(i));
             }
         })).ToArray();
-        var readings = new List<DssStats>();
+        var readings = new System.Collections.Concurrent.ConcurrentQueue<DssStats>();
+        using var done = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                readings.Enqueue(_utility.Utility.Stats); // another thread, racing the Lua thread's counting
+            }
+        });
         while (_host.Integer("n") < 4 * PerThread)
         {
             _host.Run("darksidesync.dispatch(1000)");
-            readings.Add(_utility.Utility.Stats); // read as another thread would: no Lua call
         }
         LuaThread.Await(Task.WhenAll(producers), LuaThread.Patience, "the producers");
+        done.Cancel();
+        LuaThread.Await(reader, LuaThread.Patience, "the reader");
+        Assert.NotEmpty(readings);
 
         foreach (var r in readings)
         {
             Assert.True(r.Completed + r.Cancelled + r.Waiting + r.Queued <= r.Delivered, $"outcomes ahead of deliveries: {r}");
         }
-        for (int i = 1; i < readings.Count; i++)
+        var ordered = readings.ToArray();
+        for (int i = 1; i < ordered.Length; i++)
         {
-            Assert.True(readings[i].Delivered >= readings[i - 1].Delivered && readings[i].Completed >= readings[i - 1].Completed);
+            Assert.True(ordered[i].Delivered >= ordered[i - 1].Delivered && ordered[i].Completed >= ordered[i - 1].Completed);
         }
         var end = Stats;
         Assert.Equal((4L * PerThread, 4L * PerThread, 0L, 0L), (end.Delivered, end.Completed, end.Queued, end.Refused));

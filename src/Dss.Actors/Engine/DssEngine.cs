@@ -196,6 +196,19 @@ internal sealed class DssEngine
     public WakeFd? WakeFd => Volatile.Read(ref _wakeFd);
 
     /// <summary>
+    /// Lua thread, when this engine's queue may be empty (a take, a stop's end): makes getfd's fd
+    /// quiet if it is, and only if this engine is still the one posting through it (after a
+    /// stop and start inside a hook the newer engine's items keep it readable).
+    /// </summary>
+    public void QuietWakeFdIfEmpty()
+    {
+        if (WakeFd is { } wakeFd && wakeFd.Owner == this)
+        {
+            wakeFd.ClearIfEmpty(Mailbox);
+        }
+    }
+
+    /// <summary>
     /// The producer's thread blocks until its waiter is admitted (SUCCESS or UDP_SEND_FAILED),
     /// refused (INVALID_UTILID, NOT_STARTED, QUEUE_FULL) or <paramref name="timeoutMs"/> passed
     /// (QUEUE_FULL; -1: no limit). Never on a thread for which <see cref="MustNotWait"/> holds.
@@ -305,12 +318,8 @@ internal sealed class DssEngine
             Volatile.Write(ref _phase, Stopped);
             Statistics.Retire(this);
             Notifier.Dispose();
-            // A stop deferred until a hook returned cancelled the queue only now: the fd goes quiet
-            // (unless a newer engine of the state posts through it already).
-            if (WakeFd is { } wakeFd && wakeFd.Owner == this)
-            {
-                wakeFd.ClearIfEmpty(Mailbox);
-            }
+            // A stop deferred until a hook returned cancelled the queue only now: the fd goes quiet.
+            QuietWakeFdIfEmpty();
         }
     }
 

@@ -53,6 +53,21 @@ internal static class UtilityTable
         }
     }
 
+    /// <summary>Lua thread, as a state closes: its statistics are read no more, so utilids that are gone stop naming them.</summary>
+    public static void ForgetGone(Queueing.DeliveryStatistics statistics)
+    {
+        lock (Writers)
+        {
+            for (int i = 0; i < _gone.Length; i++)
+            {
+                if (_gone[i] == statistics)
+                {
+                    _gone[i] = null;
+                }
+            }
+        }
+    }
+
     /// <summary>Any thread, off the hot path: counts a refused delivery to a utilid that is gone, in its state's statistics (an unknown one: nowhere).</summary>
     public static void RefusedForGone(nint utilId)
     {

@@ -112,7 +112,7 @@ internal sealed unsafe class Dispatcher
         }
         if (size == 0)
         {
-            engine.WakeFd?.ClearIfEmpty(engine.Mailbox);
+            engine.QuietWakeFdIfEmpty();
         }
         engine.Statistics.Observe(size);
         return size;

@@ -296,6 +296,7 @@ internal sealed unsafe class LuaBinding
         finally
         {
             binding.WakeFd?.Dispose();
+            UtilityTable.ForgetGone(binding.Statistics);
             GCHandle.FromIntPtr(*slot).Free();
             *slot = 0;
         }

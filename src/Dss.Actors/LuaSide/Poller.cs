@@ -32,7 +32,7 @@ internal static class Poller
         }
         if (delivery is null)
         {
-            engine.WakeFd?.ClearIfEmpty(mailbox);
+            engine.QuietWakeFdIfEmpty();
             lua_pushinteger(L, -1);
             return 1;
         }
@@ -46,7 +46,7 @@ internal static class Poller
             delivery.Owner.Gate.ExitHeld(gates); // may run a stop-DSS a hook deferred
         }
         // This take may have emptied the queue: getfd's fd goes quiet now, not one poll later.
-        engine.WakeFd?.ClearIfEmpty(mailbox);
+        engine.QuietWakeFdIfEmpty();
         if (results == Raised)
         {
             return RaiseOnReturn.ArrangeTop(L);
