@@ -6,6 +6,13 @@ local result = require "result"
 local M = {}
 
 --- s quoted for /bin/sh.
+-- The value after `name` in the command line (arg), true for a flag at the end, nil if absent.
+function M.option(name)
+  for i = 1, #arg do
+    if arg[i] == name then return arg[i + 1] or true end
+  end
+end
+
 function M.quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local quote = M.quote
 

@@ -227,11 +227,7 @@ end
 -----------------------------------------------------------------------------------------
 -- The driver.
 
-local function option(name)
-  for i = 1, #arg do
-    if arg[i] == name then return arg[i + 1] or true end
-  end
-end
+local option = require("driver").option
 
 local quick = option("--quick") ~= nil
 local repetitions = math.tointeger(tonumber(option("--repetitions") or "")) or (quick and 2 or 5)

@@ -12,11 +12,7 @@ package.path = here .. "/?.lua;" .. package.path
 local driver = require "driver"
 local socket = require "socket"
 
-local function option(name)
-  for i = 1, #arg do
-    if arg[i] == name then return arg[i + 1] or true end
-  end
-end
+local option = driver.option
 
 local quick = option("--quick") ~= nil
 local repetitions = math.tointeger(tonumber(option("--repetitions") or "")) or (quick and 2 or 5)
