@@ -18,16 +18,14 @@ namespace DarkSideSync.Hosting.Bridge;
 /// </summary>
 internal static unsafe class ExportFunctions
 {
-    /// <summary>What is known of an export once, at start: how to call it and what it returns.</summary>
-    private sealed record Export(string Name, Delegate Function, Type[] Parameters, bool IsAsync, Type? ResultType);
-
-    private static readonly ConditionalWeakTable<LuaStateThread, Export[]> ExportsOf = [];
+    /// <summary>What is known of an export once, at start: how to call it, what it returns, and (async) how to read its task's result.</summary>
+    internal sealed record Export(string Name, Delegate Function, Type[] Parameters, bool IsAsync, Type? ResultType, PropertyInfo? TaskResult);
 
     /// <summary>Lua thread, at start: sets every export where its name says. <paramref name="module"/>: hosting.lua's table.</summary>
     public static void Install(lua_State L, int module, nint self, LuaExports exports, LuaStateThread owner)
     {
         var table = exports.Functions.Select(f => Describe(f.Key, f.Value)).ToArray();
-        ExportsOf.AddOrUpdate(owner, table);
+        owner.Exports = table;
         for (int i = 0; i < table.Length; i++)
         {
             var export = table[i];
@@ -54,7 +52,8 @@ internal static unsafe class ExportFunctions
         Type? result = isAsync
             ? (returns.IsGenericType ? returns.GetGenericArguments()[0] : null)
             : (returns == typeof(void) ? null : returns);
-        return new Export(name, function, method.GetParameters().Select(p => p.ParameterType).ToArray(), isAsync, result);
+        var taskResult = isAsync && result is not null ? typeof(Task<>).MakeGenericType(result).GetProperty(nameof(Task<int>.Result)) : null;
+        return new Export(name, function, method.GetParameters().Select(p => p.ParameterType).ToArray(), isAsync, result, taskResult);
     }
 
     // A sync export: (true, result) or (false, message). An async one: its token, or (nil, message).
@@ -65,7 +64,7 @@ internal static unsafe class ExportFunctions
         try
         {
             var owner = CoreFunctions.Owner(L);
-            export = ExportsOf.TryGetValue(owner, out var table) ? table[(int)lua_tointegerx(L, lua_upvalueindex(2), null)] : null;
+            export = owner.Exports[(int)lua_tointegerx(L, lua_upvalueindex(2), null)];
             if (export is null)
             {
                 return Failure(L, false, "the .NET function is gone");
@@ -165,9 +164,9 @@ internal static unsafe class ExportFunctions
         {
             failure = $"{export.Name}: the .NET call was cancelled";
         }
-        else if (export.ResultType is { } resultType)
+        else if (export.TaskResult is { } taskResult)
         {
-            value = typeof(Task<>).MakeGenericType(resultType).GetProperty(nameof(Task<int>.Result))!.GetValue(task);
+            value = taskResult.GetValue(task);
         }
         owner.Utility.DeliverPastTheBound((owner, token, value, failure, export.ResultType is not null), static (lua, item) =>
         {

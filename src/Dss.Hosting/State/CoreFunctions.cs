@@ -181,10 +181,18 @@ internal static unsafe class CoreFunctions
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static int Markers(lua_State L)
     {
-        lua_pushlightuserdata(L, (void*)BudgetCalls.dss_budget_time_marker());
-        lua_pushlightuserdata(L, (void*)BudgetCalls.dss_budget_memory_marker());
-        lua_pushlightuserdata(L, (void*)BudgetCalls.dss_budget_cancel_marker());
-        return 3;
+        try
+        {
+            lua_pushlightuserdata(L, (void*)BudgetCalls.dss_budget_time_marker());
+            lua_pushlightuserdata(L, (void*)BudgetCalls.dss_budget_memory_marker());
+            lua_pushlightuserdata(L, (void*)BudgetCalls.dss_budget_cancel_marker());
+            return 3;
+        }
+        catch (Exception e)
+        {
+            Report(L, e);
+            return 0;
+        }
     }
 
     private static void Report(lua_State L, Exception e)

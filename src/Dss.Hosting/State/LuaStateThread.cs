@@ -73,6 +73,9 @@ internal sealed partial class LuaStateThread
     /// <summary>The utility every delivery of this state goes through; set before start completes.</summary>
     public DssUtility Utility { get; private set; } = null!;
 
+    /// <summary>The exported .NET functions, by the index their Lua functions carry; set at start.</summary>
+    public Bridge.ExportFunctions.Export[] Exports { get; set; } = [];
+
     /// <summary>Registry references of hosting.lua's functions; Lua thread.</summary>
     public int CallFunction { get; private set; }
     public int ResumeFunction { get; private set; }
