@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.DependencyInjection;
 using Akka.Hosting;
 using DarkSideSync.Hosting.Configuration;
+using DarkSideSync.Hosting.Shutdown;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -23,6 +24,15 @@ namespace DarkSideSync.Hosting;
 /// start), then the code delegate, which also gets the service provider (exports from DI).
 /// Relative script folders are relative to the host's content root. A start-up error fails
 /// the service's start.
+/// <para>
+/// Shutdown, by default in the right order: WithLuaPool turns Akka's own SIGTERM/SIGINT hook off
+/// (<c>akka.coordinated-shutdown.run-by-clr-shutdown-hook = off</c>, a fallback), so a signal
+/// stops the host, which stops Kestrel first (it stops accepting and drains its requests, whose
+/// Lua calls still run), then Akka.Hosting's hosted service, which runs CoordinatedShutdown: its
+/// <c>service-stop</c> phase drains each pool (<see cref="LuaStateOptions.StopDeadline"/>), then the
+/// ActorSystem terminates. A CoordinatedShutdown started elsewhere asks the host to stop too
+/// (in <c>before-service-unbind</c>).
+/// </para>
 /// </remarks>
 public static class LuaPoolHostingExtensions
 {
@@ -32,6 +42,8 @@ public static class LuaPoolHostingExtensions
         public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
 
         public HashSet<Type> Keys { get; } = [];
+
+        public bool ShutdownConfigured { get; set; }
     }
 
     private static readonly ConditionalWeakTable<AkkaConfigurationBuilder, Declared> DeclaredBy = [];
@@ -93,6 +105,13 @@ public static class LuaPoolHostingExtensions
                 : $"Lua pool '{name}': the registry key {typeof(TKey).Name} is taken by another pool.", nameof(name));
         }
 
+        if (!declared.ShutdownConfigured)
+        {
+            // Before the ActorSystem exists: CoordinatedShutdown reads these when it is made.
+            builder.AddHocon(LuaPoolShutdown.Fallback, HoconAddMode.Append);
+            declared.ShutdownConfigured = true;
+        }
+
         ActorStarterWithResolver start = async (system, registry, resolver) =>
         {
             var pools = LuaPools.For(system);
@@ -100,7 +119,13 @@ public static class LuaPoolHostingExtensions
             {
                 var services = resolver.GetService<IServiceProvider>();
                 var options = Options(system.Settings.Config, name, configuration, configure, services);
+                LuaPoolShutdown.Verify(system, name, options);
                 var pool = await LuaPool.StartAsync(system, options, name).ConfigureAwait(false);
+                LuaPoolShutdown.Register(system, pool);
+                if (pools.TakeHostStopTask())
+                {
+                    LuaPoolShutdown.RegisterHostStop(system, resolver.GetService<IHostApplicationLifetime>());
+                }
                 registry.Register<TKey>(pool.Supervisor);
                 pools.Started(pool);
             }

@@ -45,6 +45,11 @@ public sealed class LuaPools : IExtension
         return await Entry(name).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private int _hostStopTaken; // 1 once a pool registered the CoordinatedShutdown task that stops the host
+
+    /// <summary>True for the first caller only: the host-stop task is registered once per ActorSystem.</summary>
+    internal bool TakeHostStopTask() => Interlocked.Exchange(ref _hostStopTaken, 1) == 0;
+
     internal void Started(LuaPool pool) => Entry(pool.Name).TrySetResult(pool);
 
     internal void Failed(string name, Exception error) => Entry(name).TrySetException(error);
