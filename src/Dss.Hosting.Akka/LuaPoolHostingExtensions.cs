@@ -33,6 +33,11 @@ namespace DarkSideSync.Hosting;
 /// ActorSystem terminates. A CoordinatedShutdown started elsewhere asks the host to stop too
 /// (in <c>before-service-unbind</c>).
 /// </para>
+/// <para>
+/// Health: each pool adds a health check named <c>lua-pool-&lt;name&gt;</c> (tags <c>akka</c>,
+/// <c>darksidesync</c>, <c>lua</c>; see <see cref="HealthChecks.LuaPoolHealthCheck"/>), reported by
+/// <c>services.AddHealthChecks()</c> and <c>app.MapHealthChecks(...)</c>.
+/// </para>
 /// </remarks>
 public static class LuaPoolHostingExtensions
 {
@@ -127,7 +132,7 @@ public static class LuaPoolHostingExtensions
                     LuaPoolShutdown.RegisterHostStop(system, resolver.GetService<IHostApplicationLifetime>());
                 }
                 registry.Register<TKey>(pool.Supervisor);
-                pools.Started(pool);
+                pools.Started(pool, options.Health);
             }
             catch (Exception e)
             {
@@ -135,6 +140,8 @@ public static class LuaPoolHostingExtensions
                 throw;
             }
         };
+        builder.WithHealthCheck(new AkkaHealthCheckRegistration($"lua-pool-{name}", new HealthChecks.LuaPoolAkkaHealthCheck(name),
+            failureStatus: null, tags: ["darksidesync", "lua"]));
         return builder.WithActors(start);
     }
 

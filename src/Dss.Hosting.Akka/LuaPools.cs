@@ -12,6 +12,9 @@ public sealed class LuaPools : IExtension
     // One entry per name asked for or started; completed when the pool runs, failed when its start failed.
     private readonly ConcurrentDictionary<string, TaskCompletionSource<LuaPool>> _pools = new(StringComparer.Ordinal);
 
+    // The health thresholds each started pool was configured with.
+    private readonly ConcurrentDictionary<string, LuaPoolHealthOptions> _health = new(StringComparer.Ordinal);
+
     /// <summary>The extension of <paramref name="system"/>.</summary>
     public static LuaPools For(ActorSystem system)
     {
@@ -50,7 +53,20 @@ public sealed class LuaPools : IExtension
     /// <summary>True for the first caller only: the host-stop task is registered once per ActorSystem.</summary>
     internal bool TakeHostStopTask() => Interlocked.Exchange(ref _hostStopTaken, 1) == 0;
 
-    internal void Started(LuaPool pool) => Entry(pool.Name).TrySetResult(pool);
+    internal void Started(LuaPool pool, LuaPoolHealthOptions health)
+    {
+        _health[pool.Name] = health;
+        Entry(pool.Name).TrySetResult(pool);
+    }
+
+    /// <summary>The running pool <paramref name="name"/> and its health thresholds, if it started.</summary>
+    internal bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LuaPool? pool,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LuaPoolHealthOptions? health)
+    {
+        pool = _pools.TryGetValue(name, out var entry) && entry.Task.IsCompletedSuccessfully ? entry.Task.Result : null;
+        health = pool is null ? null : _health.GetValueOrDefault(name);
+        return pool is not null && health is not null;
+    }
 
     internal void Failed(string name, Exception error) => Entry(name).TrySetException(error);
 

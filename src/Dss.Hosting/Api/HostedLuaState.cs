@@ -23,11 +23,15 @@ public sealed class HostedLuaState : IAsyncDisposable
     /// start-up scripts, then serves calls. Fails with <see cref="LuaStartupException"/> (Lua's
     /// message and traceback) when a start-up script fails.
     /// </summary>
-    public static async Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name = "lua")
+    public static Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name = "lua") =>
+        StartAsync(system, options, name, pool: null);
+
+    /// <summary>As the public start; <paramref name="pool"/> names the pool the state serves (its metrics' pool tag).</summary>
+    internal static async Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name, string? pool)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
-        var thread = new LuaStateThread(system, options, name);
+        var thread = new LuaStateThread(system, options, name, pool);
         await thread.StartAsync().ConfigureAwait(false);
         return new HostedLuaState(thread);
     }

@@ -56,6 +56,7 @@ public sealed class LuaPool : ILuaPool, IAsyncDisposable
         int index = key is null ? _members.Pick(_options.Routing) : _members.IndexOf(key);
         if (index < 0 || _members[index] is not { } state)
         {
+            Diagnostics.LuaMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("pool", Name));
             throw new LuaStateUnavailableException($"{Name}: {(key is null ? "no state" : $"the state of key '{key}'")} is running now; {path} was not called.");
         }
         _members.Enter(index);
