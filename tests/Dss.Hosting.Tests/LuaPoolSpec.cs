@@ -177,4 +177,14 @@ public sealed class LuaPoolSpec : TestKit
         await ExpectTerminatedAsync(pool.Supervisor, Patience);
         await Assert.ThrowsAsync<LuaStateUnavailableException>(() => pool.CallAsync<long>("add", [1, 2]));
     }
+
+    [Fact]
+    public async Task Stop_returns_at_once_when_the_supervisor_is_gone_already()
+    {
+        var pool = await Start();
+        await pool.StopAsync();
+        var again = System.Diagnostics.Stopwatch.StartNew();
+        await pool.StopAsync().WaitAsync(Patience); // a second stop, or one after the ActorSystem terminated
+        Assert.True(again.Elapsed < TimeSpan.FromSeconds(5), $"took {again.Elapsed}");
+    }
 }

@@ -27,12 +27,17 @@ public sealed class HostedLuaState : IAsyncDisposable
     /// A start-up script that runs longer than <see cref="LuaStateOptions.StartupTimeout"/>, or
     /// while <paramref name="cancellationToken"/> is cancelled, is ended and fails the start.
     /// </remarks>
-    public static async Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name = "lua",
+    public static Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name = "lua",
+        CancellationToken cancellationToken = default) =>
+        StartAsync(system, options, name, pool: null, cancellationToken);
+
+    /// <summary>As the public start; <paramref name="pool"/> names the pool the state serves (its metrics' pool tag).</summary>
+    internal static async Task<HostedLuaState> StartAsync(ActorSystem system, LuaStateOptions options, string name, string? pool,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
-        var thread = new LuaStateThread(system, options, name);
+        var thread = new LuaStateThread(system, options, name, pool);
         await thread.StartAsync(cancellationToken).ConfigureAwait(false);
         return new HostedLuaState(thread);
     }

@@ -56,6 +56,12 @@ internal sealed class HostedCall(long id, string path, object?[] arguments, long
 
     /// <summary>1 once Lua decoded the call (it runs, or ran): from then on only the Lua side ends it.</summary>
     public int ReachedLua;
+
+    /// <summary>Set by the caller before the delivery: the Lua thread stamps <see cref="DecodedAt"/> (someone listens to the metrics).</summary>
+    public bool Timed;
+
+    /// <summary>Lua thread: the <c>Stopwatch</c> timestamp at which the call left the queue (0: not timed, or not yet).</summary>
+    public long DecodedAt;
 }
 
 /// <summary>What Lua answered a call, read on the Lua thread; the caller's thread turns it into the result or an exception.</summary>

@@ -9,7 +9,7 @@ namespace DarkSideSync.Hosting;
 /// when it dies). .NET code calls through <see cref="CallAsync{TResult}"/>, straight to a state;
 /// actors send <see cref="LuaCall"/> to the supervisor. Thread-safe.
 /// </summary>
-public sealed class LuaPool : IAsyncDisposable
+public sealed class LuaPool : ILuaPool, IAsyncDisposable
 {
     private readonly PoolMembers _members;
     private readonly LuaPoolOptions _options;
@@ -71,9 +71,12 @@ public sealed class LuaPool : IAsyncDisposable
     private (int Index, HostedLuaState State) Route(string path, string? key)
     {
         int index = key is null ? _members.Pick(_options.Routing) : _members.IndexOf(key);
-        return index >= 0 && _members[index] is { } state
-            ? (index, state)
-            : throw new LuaStateUnavailableException(
+        if (index >= 0 && _members[index] is { } state)
+        {
+            return (index, state);
+        }
+        Diagnostics.LuaMetrics.Refusals.Add(1, new KeyValuePair<string, object?>("pool", Name));
+        throw new LuaStateUnavailableException(
                 $"{Name}: {(key is null ? "no state is running" : $"the state of key '{key}' is not running")} now (being replaced or stopped); {path} was not called.");
     }
 
@@ -84,13 +87,22 @@ public sealed class LuaPool : IAsyncDisposable
     public Task ReloadAsync(TimeSpan? timeout = null) =>
         Supervisor.Ask<LuaPoolReloaded>(ReloadLuaPool.Instance, timeout ?? TimeSpan.FromMinutes(1));
 
+    /// <summary>How long <see cref="StopAsync"/> lets calls finish before it ends them (the states' <see cref="LuaStateOptions.StopDeadline"/>).</summary>
+    public TimeSpan StopDeadline => _options.State.StopDeadline;
+
     /// <summary>Stops every state gracefully, then the supervisor.</summary>
     public async Task StopAsync()
     {
         var deadline = _options.State.StopDeadline + TimeSpan.FromSeconds(10);
         try
         {
-            await Supervisor.Ask<LuaPoolStopped>(StopLuaPool.Instance, deadline).ConfigureAwait(false);
+            // A supervisor that is gone already (stopped before, or its ActorSystem terminated)
+            // never answers: its termination ends the wait instead of the ask's timeout.
+            using var watching = new CancellationTokenSource(deadline);
+            var gone = Supervisor.WatchAsync(watching.Token);
+            var stopped = Supervisor.Ask<LuaPoolStopped>(StopLuaPool.Instance, deadline);
+            await Task.WhenAny(stopped, gone).ConfigureAwait(false);
+            await watching.CancelAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException or OperationCanceledException)
         {

@@ -26,4 +26,17 @@ public sealed class LuaPoolOptions
     public TimeSpan MinBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>When the pool's health check reports it degraded (read by Dss.Hosting.Akka's <c>LuaPoolHealthCheck</c>; nothing here acts on it).</summary>
+    public LuaPoolHealthOptions Health { get; init; } = new();
+}
+
+/// <summary>The thresholds of a pool's health check; plain properties, so they bind from configuration.</summary>
+public sealed class LuaPoolHealthOptions
+{
+    /// <summary>A state whose queue holds more calls than this, for <see cref="DegradedAfter"/>, makes the pool degraded.</summary>
+    public int QueueThreshold { get; set; } = 1000;
+
+    /// <summary>How long a queue must stay above <see cref="QueueThreshold"/> (seen so at two checks this far apart) before it counts; zero: at once.</summary>
+    public TimeSpan DegradedAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,5 +1,7 @@
 using DarkSideSync.Hosting.Calls;
+using System.Diagnostics;
 using DarkSideSync.Hosting.Codec;
+using DarkSideSync.Hosting.Diagnostics;
 using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.Hosting.State;
@@ -15,11 +17,15 @@ internal sealed partial class LuaStateThread
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!_accepting)
         {
+            LuaMetrics.Refusals.Add(1, MetricTags);
             throw new LuaStateUnavailableException($"{Name}: the state is stopping or stopped; {path} was not called.");
         }
         var limit = timeout ?? Options.DefaultTimeout;
         long budgetNs = (budget ?? Options.CallBudget) is { } b ? (long)b.TotalNanoseconds : long.MaxValue;
         var call = new HostedCall(Interlocked.Increment(ref _lastCallId), path, arguments ?? [], budgetNs);
+        LuaMetrics.Calls.Add(1, MetricTags);
+        long started = LuaMetrics.Timing ? Stopwatch.GetTimestamp() : 0; // 0: nobody listens to the timings
+        call.Timed = started != 0;
         Calls[call.Id] = call;
         Interlocked.Increment(ref _outstanding);
         using var linked = cancellationToken.Register(static c => ((HostedCall)c!).Cancel(), call);
@@ -27,11 +33,30 @@ internal sealed partial class LuaStateThread
         {
             var outcome = await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
                 .ConfigureAwait(false);
-            return outcome.Get(path, Name);
+            try
+            {
+                return outcome.Get(path, Name);
+            }
+            catch (Exception failed)
+            {
+                LuaMetrics.Errors.Add(1, LuaMetrics.WithErrorType(MetricTags, ErrorType(failed)));
+                throw;
+            }
         }
         catch (DssDeliveryCanceledException canceled)
         {
             Abandon(call, canceled.ReachedLua);
+            switch (canceled.Reason)
+            {
+                case CancelReason.Timeout:
+                    LuaMetrics.Timeouts.Add(1, MetricTags);
+                    break;
+                case CancelReason.CallerCancelled:
+                    break;
+                default:
+                    LuaMetrics.Errors.Add(1, LuaMetrics.WithErrorType(MetricTags, "stopped"));
+                    break;
+            }
             throw canceled.Reason switch
             {
                 CancelReason.Timeout => new LuaCallTimeoutException(path, limit ?? Timeout.InfiniteTimeSpan),
@@ -41,6 +66,8 @@ internal sealed partial class LuaStateThread
         }
         catch (DssDeliveryRefusedException refused)
         {
+            LuaMetrics.Refusals.Add(1, MetricTags);
+            started = 0; // a refusal has no duration worth a histogram
             throw new LuaStateUnavailableException(
                 refused.Status == DssStatus.QueueFull
                     ? $"{Name}: the state is busy (its queue is full); {path} was not called."
@@ -49,10 +76,15 @@ internal sealed partial class LuaStateThread
         }
         catch (DssUtilityException failed) when (failed.InnerException is LuaConversionException conversion)
         {
+            LuaMetrics.Errors.Add(1, LuaMetrics.WithErrorType(MetricTags, "conversion"));
             throw conversion; // an argument that cannot be a Lua value; nothing ran
         }
         finally
         {
+            if (started != 0)
+            {
+                Record(call, started);
+            }
             call.Cancel();
             if (Volatile.Read(ref call.ReachedLua) == 0)
             {
@@ -64,6 +96,25 @@ internal sealed partial class LuaStateThread
             }
         }
     }
+
+    private void Record(HostedCall call, long started)
+    {
+        long now = Stopwatch.GetTimestamp();
+        LuaMetrics.CallDuration.Record(LuaMetrics.Seconds(started, now), MetricTags);
+        if (Volatile.Read(ref call.DecodedAt) is var decoded and not 0)
+        {
+            LuaMetrics.QueueWait.Record(LuaMetrics.Seconds(started, decoded), MetricTags);
+        }
+    }
+
+    private static string ErrorType(Exception failed) => failed switch
+    {
+        LuaBudgetExceededException { Budget: LuaBudget.Time } => "time_budget",
+        LuaBudgetExceededException => "memory_budget",
+        LuaScriptException => "script",
+        LuaConversionException => "conversion",
+        _ => "stopped",
+    };
 
     // The caller gave up (timeout, token, stop) on a call Lua already has: the budget hook ends
     // it if it is running now; otherwise hosting.lua closes its coroutine when it gets to it.
@@ -105,6 +156,10 @@ internal sealed partial class LuaStateThread
             LuaCodec.Push(L, arguments[i], "args", i + 1);
         }
         Interlocked.Exchange(ref call.ReachedLua, 1);
+        if (call.Timed)
+        {
+            Volatile.Write(ref call.DecodedAt, Stopwatch.GetTimestamp());
+        }
         return 3 + arguments.Length;
     }
 

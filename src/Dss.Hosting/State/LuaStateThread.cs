@@ -34,11 +34,12 @@ internal sealed partial class LuaStateThread
     private KeraLua.Lua? _lua;                // the Lua thread's
     private GCHandle _self;                   // upvalue 1 of the core and export functions
 
-    public unsafe LuaStateThread(ActorSystem system, LuaStateOptions options, string name)
+    public unsafe LuaStateThread(ActorSystem system, LuaStateOptions options, string name, string? pool = null)
     {
         _system = system;
         Options = options;
         Name = name;
+        MetricTags = Diagnostics.LuaMetrics.TagsOf(pool, name);
         Log = Logging.GetLogger(system, $"DarkSideSync.Hosting({name})");
         SpinTicks = (long)(options.SpinBeforeSleep.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         Control = (BudgetCalls.Control*)NativeMemory.AllocZeroed((nuint)sizeof(BudgetCalls.Control));
@@ -48,6 +49,9 @@ internal sealed partial class LuaStateThread
     public LuaStateOptions Options { get; }
 
     public string Name { get; }
+
+    /// <summary>The tags of this state's metrics (pool, state); never changed.</summary>
+    public System.Diagnostics.TagList MetricTags { get; }
 
     public ILoggingAdapter Log { get; }
 
@@ -119,6 +123,7 @@ internal sealed partial class LuaStateThread
             CloseState();
             return;
         }
+        Diagnostics.LuaMetrics.Started(this);
         _started.TrySetResult();
         RunLoop();
         CloseState();
@@ -140,6 +145,7 @@ internal sealed partial class LuaStateThread
     {
         _running = false;
         _accepting = false;
+        Diagnostics.LuaMetrics.Closed(this);
         try
         {
             _lua?.Close(); // stop-DSS: what is still queued or held by Lua is cancelled, its callers fail

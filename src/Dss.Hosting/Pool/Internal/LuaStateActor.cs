@@ -14,6 +14,7 @@ internal sealed class LuaStateActor : UntypedActor, IWithUnboundedStash
     private readonly int _index;
     private readonly PoolMembers _members;
     private readonly string _name;
+    private readonly string _pool;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private HostedLuaState? _state;
     private IActorRef? _reloadRequester;
@@ -24,6 +25,7 @@ internal sealed class LuaStateActor : UntypedActor, IWithUnboundedStash
         _index = index;
         _members = members;
         _name = $"{poolName}-{index}";
+        _pool = poolName;
     }
 
     public IStash Stash { get; set; } = null!;
@@ -46,7 +48,7 @@ internal sealed class LuaStateActor : UntypedActor, IWithUnboundedStash
 
     protected override void PreStart() => StartState().PipeTo(Self, success: s => new Started(s), failure: e => new StartFailed(e));
 
-    private Task<HostedLuaState> StartState() => HostedLuaState.StartAsync(Context.System, _options, _name);
+    private Task<HostedLuaState> StartState() => HostedLuaState.StartAsync(Context.System, _options, _name, _pool);
 
     protected override void OnReceive(object message)
     {
