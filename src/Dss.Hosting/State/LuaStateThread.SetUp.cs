@@ -84,7 +84,7 @@ internal sealed partial class LuaStateThread
         {
             Run(L, "require('darksidesync').setlimit(...)", "setlimit", capacity, Options.QueueOverflow == QueueOverflow.Fail ? "fail" : "block");
         }
-        // Last: the sandbox takes darksidesync out of reach, so the bound is set before it.
+        // The sandbox takes darksidesync out of Lua's reach: the bound is set through it first.
         if (Options.Libraries == LuaLibraries.Safe)
         {
             Run(L, SafeSandbox, "the sandbox");
