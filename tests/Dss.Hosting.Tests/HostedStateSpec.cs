@@ -287,7 +287,11 @@ public sealed class HostedStateSpec : TestKit
     public async Task The_safe_sandbox_refuses_bytecode_darksidesync_and_a_changed_package_path()
     {
         _scripts.Write("elsewhere.lua", "return 1");
-        await using var state = await Start(o => o.Libraries = LuaLibraries.Safe, startup: """
+        await using var state = await Start(o =>
+        {
+            o.Libraries = LuaLibraries.Safe;
+            o.QueueCapacity = 100; // set through darksidesync before the sandbox hides it
+        }, startup: """
             function probe()
               local bytecode = load(string.dump(function() end))
               local dss_ok = pcall(require, "darksidesync")

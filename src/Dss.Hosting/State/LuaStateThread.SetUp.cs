@@ -80,13 +80,14 @@ internal sealed partial class LuaStateThread
         Bridge.ExportFunctions.Install(L, module, (nint)_self, Options.Exports, this);
         lua_settop(L, 0);
 
-        if (Options.Libraries == LuaLibraries.Safe)
-        {
-            Run(L, SafeSandbox, "the sandbox");
-        }
         if (Options.QueueCapacity is { } capacity)
         {
             Run(L, "require('darksidesync').setlimit(...)", "setlimit", capacity, Options.QueueOverflow == QueueOverflow.Fail ? "fail" : "block");
+        }
+        // The sandbox takes darksidesync out of Lua's reach: the bound is set through it first.
+        if (Options.Libraries == LuaLibraries.Safe)
+        {
+            Run(L, SafeSandbox, "the sandbox");
         }
         // Stop-DSS (lua_close, or a script's darksidesync.stop()) cancels this utility: without it
         // no call can arrive, so the loop ends and the state is over (a pool replaces it).
