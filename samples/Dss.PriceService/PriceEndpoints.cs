@@ -48,12 +48,14 @@ internal static class PriceEndpoints
         });
     }
 
-    private readonly record struct Checked(string Item, int Qty, IResult? Error = null)
+    /// <summary>The checked parameters of a request, or the 400 to answer.</summary>
+    internal readonly record struct Checked(string Item, int Qty, IResult? Error = null)
     {
         public void Deconstruct(out string item, out int qty) => (item, qty) = (Item, Qty);
     }
 
-    private static Checked Parameters(HttpContext http)
+    /// <summary>item and qty (an integer from 1 to 10000), or the 400 that says what is wrong (the benchmark's endpoints check the same).</summary>
+    internal static Checked Parameters(HttpContext http)
     {
         string? item = http.Request.Query["item"];
         if (string.IsNullOrEmpty(item))
@@ -101,7 +103,7 @@ internal static class PriceEndpoints
         }
     }
 
-    private static IResult Text(int status, string body) => Results.Text(body, "text/plain", statusCode: status);
+    internal static IResult Text(int status, string body) => Results.Text(body, "text/plain", statusCode: status);
 
     private static string OneLine(string text)
     {

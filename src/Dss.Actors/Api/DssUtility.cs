@@ -225,7 +225,7 @@ public sealed class DssUtility
     }
 
     /// <summary>
-    /// <see cref="DeliverAndWaitAsync"/> that blocks the calling thread until Lua answers. On a
+    /// <c>DeliverAndWaitAsync</c> that blocks the calling thread until Lua answers. On a
     /// thread that must not wait for this state — its Lua thread (the one that required
     /// darksidesync, or the one <see cref="DssModule.DeclareLuaThread"/> named), one inside a
     /// hook, or inside one of the state's Lua-side calls — it throws

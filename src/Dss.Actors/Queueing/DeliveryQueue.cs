@@ -10,7 +10,7 @@ namespace DarkSideSync.Queueing;
 /// </summary>
 /// <remarks>
 /// Why not <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/>: poll must peek before
-/// it takes (see <see cref="Poller"/>), and ConcurrentQueue's peek pins its segments so their
+/// it takes (see <see cref="LuaSide.Poller"/>), and ConcurrentQueue's peek pins its segments so their
 /// slots are never reused; measured, that tripled the cost per item and the garbage.
 /// A producer descheduled between its exchange and its link hides the items posted after it
 /// until it runs again: the Lua thread sees the queue as empty for that moment, and

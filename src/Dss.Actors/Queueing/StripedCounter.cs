@@ -11,7 +11,7 @@ namespace DarkSideSync.Queueing;
 /// <remarks>
 /// A sum is a moment's view, not a snapshot: stripes are read one after another. It is exact
 /// for a counter that only grows, once its writers are done. A thread that adds and later
-/// subtracts must use the same stripe both times (keep the one <see cref="Add"/> returned),
+/// subtracts must use the same stripe both times (keep the one <see cref="Add(long)"/> returned),
 /// so no stripe ever goes below zero and a sum of 0 means nobody is in between.
 /// </remarks>
 internal sealed class StripedCounter

@@ -34,7 +34,7 @@ namespace DarkSideSync.Hosting.Codec;
 /// other framework types (BigInteger, Uri...), a type without public members; a cycle;
 /// more than 100 nested tables.</item>
 /// </list>
-/// <para><b>Lua to .NET</b> (<see cref="Read"/>), by target type:</para>
+/// <para><b>Lua to .NET</b> (<see cref="Read(nint, int, Type)"/>), by target type:</para>
 /// <list type="bullet">
 /// <item>object: nil null, boolean bool, integer long, float double, string string, table
 /// List&lt;object?&gt; when its keys are exactly 1..n (n ≥ 1), else Dictionary&lt;object, object?&gt;
