@@ -92,6 +92,20 @@ public sealed class StatsSpec : TestKit
     }
 
     [Fact]
+    public void A_waitingthread_callback_collected_by_the_GC_completes_its_delivery()
+    {
+        var blocking = TestUtility.Register(_host, "collected", callback: "hold");
+        var ask = blocking.Ask(1);
+        _host.Run("darksidesync.drain()");
+        Assert.Equal(1, Stat("waiting"));
+        _host.Run("held = {}; collectgarbage(); collectgarbage()"); // the reply is dropped uncalled
+        Assert.Equal(-1L, LuaThread.Await(ask, LuaThread.Patience, "the garbage answer"));
+        var s = Stats;
+        Assert.Equal((0L, 1L, 0L), (s.Waiting, s.Completed, s.Cancelled));
+        AssertBalanced(s);
+    }
+
+    [Fact]
     public void A_timeout_while_queued_counts_as_cancelled()
     {
         var ask = _utility.Ask(1, TimeSpan.FromMilliseconds(20));
