@@ -269,6 +269,35 @@ public sealed class DssUtility
     /// </summary>
     public void WakeLua() => _registration.Engine.Mailbox.Interrupt();
 
+    /// <summary>
+    /// Lua thread of a host that runs its own loop instead of <c>darksidesync.wait()</c>: sleeps
+    /// until something is queued in this utility's Lua state, <see cref="WakeLua"/> is called,
+    /// or the timeout passes (null: no limit). Returns the queue size, as <c>wait</c> does.
+    /// A host can so let go of the state while it sleeps (see <see cref="EnterLuaThread"/>).
+    /// </summary>
+    public int WaitForDeliveries(TimeSpan? timeout = null)
+    {
+        CheckTimeout(timeout);
+        var engine = _registration.Engine;
+        int size = engine.Mailbox.WaitForWork(timeout ?? Timeout.InfiniteTimeSpan);
+        engine.Statistics.Observe(size);
+        return size;
+    }
+
+    /// <summary>
+    /// For a host that runs the state's Lua code on more than one thread, one at a time (under
+    /// its own lock): the current thread counts as the state's Lua thread until the scope is
+    /// disposed, so a delivery it makes that would wait for this state is refused with
+    /// <see cref="DssStatus.WouldDeadlock"/> instead of hanging. Nests; dispose on the same
+    /// thread, while the state is still held. <c>using (utility.EnterLuaThread()) { ... }</c>
+    /// </summary>
+    public DssLuaThreadScope EnterLuaThread()
+    {
+        var watch = _registration.Engine.LuaThread;
+        watch.EnterHeld();
+        return new DssLuaThreadScope(watch);
+    }
+
     /// <summary>Any thread: deliveries queued in this utility's Lua state now (a moment's view; as the C ABI's <c>queuesize</c>).</summary>
     public int QueueSize => _registration.Engine.Mailbox.Count;
 

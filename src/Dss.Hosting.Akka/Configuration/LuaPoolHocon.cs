@@ -80,6 +80,12 @@ internal static class LuaPoolHocon
         state.SpinBeforeSleep = Duration(section, path, "spin-before-sleep") is var spin && spin >= TimeSpan.Zero
             ? spin
             : throw Bad(path, "spin-before-sleep", "a duration of 0s or more", Text(section, path, "spin-before-sleep"));
+        state.RunCallsOnCallerThread = Text(section, path, "run-calls-on-caller-thread") switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            var other => throw Bad(path, "run-calls-on-caller-thread", "on or off", other),
+        };
         options.Health.QueueThreshold = Ranged(Int(section, path, "health.queue-threshold"), 0, int.MaxValue, path, "health.queue-threshold", "an integer from 0");
         options.Health.DegradedAfter = Duration(section, path, "health.degraded-after") is var after && after >= TimeSpan.Zero
             ? after

@@ -51,6 +51,15 @@ internal sealed class HostedCall(long id, string path, object?[] arguments, long
     /// <summary>Lua thread: Lua-thread time the call may still use (long.MaxValue: no budget).</summary>
     public long BudgetLeftNs { get; set; } = budgetNs;
 
+    /// <summary>
+    /// When the caller's timeout ends the call where it runs (<c>dss_budget_now_ns</c>); long.MaxValue:
+    /// not here. Set for calls run on their caller's thread, which no DSS timer watches while they run.
+    /// </summary>
+    public long TimeoutAtNs { get; init; } = long.MaxValue;
+
+    /// <summary>The answer of a call run on its caller's thread (null: a queued call, answered through DSS).</summary>
+    public InlineAnswer? Inline { get; set; }
+
     /// <summary>Lua thread: when the current slice began (between a resume and its return).</summary>
     public long SliceStartNs { get; set; }
 
@@ -64,7 +73,7 @@ internal sealed class HostedCall(long id, string path, object?[] arguments, long
     public long DecodedAt;
 }
 
-/// <summary>What Lua answered a call, read on the Lua thread; the caller's thread turns it into the result or an exception.</summary>
+/// <summary>What Lua answered a call, read where Lua answered; the caller's thread turns it into the result or an exception.</summary>
 internal sealed class CallOutcome<TResult>
 {
     private CallOutcome(TResult value, Exception? error, string? kind, string message, string traceback)
@@ -93,6 +102,31 @@ internal sealed class CallOutcome<TResult>
     public static CallOutcome<TResult> Failed(Exception error) => new(default!, error, null, "", "");
 
     public static CallOutcome<TResult> FailedInLua(string kind, string message, string traceback) => new(default!, null, kind, message, traceback);
+
+    /// <summary>
+    /// Reads an answer off the Lua stack: ok at <paramref name="first"/>, then the results, or
+    /// the kind, message and traceback of a failure (hosting.lua's reply convention). Never throws.
+    /// </summary>
+    public static CallOutcome<TResult> Read(nint L, int first)
+    {
+        int top = DarkSideSync.Interop.LuaNative.lua_gettop(L);
+        if (DarkSideSync.Interop.LuaNative.lua_toboolean(L, first) != 0)
+        {
+            try
+            {
+                return Of(Codec.LuaCodec.ReadResults<TResult>(L, first + 1, top - first)!);
+            }
+            catch (LuaConversionException e)
+            {
+                return Failed(e);
+            }
+        }
+        return FailedInLua(Text(L, first + 1) ?? "error", Text(L, first + 2) ?? "(no message)", Text(L, first + 3) ?? "");
+    }
+
+    private static string? Text(nint L, int index) =>
+        DarkSideSync.Interop.LuaNative.lua_type(L, index) == DarkSideSync.Interop.LuaNative.LUA_TSTRING
+            ? DarkSideSync.Interop.LuaNative.lua_tostring(L, index) : null;
 
     /// <summary>The result, or the exception that tells the caller what happened to the call at <paramref name="path"/>.</summary>
     public TResult Get(string path, string state) =>

@@ -16,7 +16,7 @@ internal static unsafe class CoreFunctions
     /// <summary>Pushes the core table.</summary>
     public static void Push(lua_State L, nint self)
     {
-        lua_createtable(L, 0, 8);
+        lua_createtable(L, 0, 9);
         Add(L, self, "arm\0"u8, &Arm);
         Add(L, self, "enter\0"u8, &Enter);
         Add(L, self, "leave\0"u8, &Leave);
@@ -24,7 +24,8 @@ internal static unsafe class CoreFunctions
         Add(L, self, "running\0"u8, &Running);
         Add(L, self, "log\0"u8, &Log);
         Add(L, self, "markers\0"u8, &Markers);
-        Add(L, self, "spin\0"u8, &Spin);
+        Add(L, self, "sleep\0"u8, &Sleep);
+        Add(L, self, "answer\0"u8, &Answer);
     }
 
     private static void Add(lua_State L, nint self, ReadOnlySpan<byte> name, delegate* unmanaged[Cdecl]<lua_State, int> function)
@@ -77,6 +78,7 @@ internal static unsafe class CoreFunctions
                 long now = BudgetCalls.dss_budget_now_ns();
                 call.SliceStartNs = now;
                 long deadline = call.BudgetLeftNs == long.MaxValue ? long.MaxValue : now + Math.Max(0, call.BudgetLeftNs);
+                deadline = Math.Min(deadline, call.TimeoutAtNs); // a call run on its caller's thread ends at its timeout here
                 BudgetCalls.dss_budget_enter(owner.Control, call.Id, deadline, owner.Options.MemoryLimitBytes ?? 0);
             }
         }
@@ -155,19 +157,30 @@ internal static unsafe class CoreFunctions
         return 0;
     }
 
-    // spin(): returns once something is queued, the state stops, or LuaStateOptions.SpinBeforeSleep passed.
+    // sleep(): the loop lets go of the state until something is queued or the host wakes it.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Spin(lua_State L)
+    private static int Sleep(lua_State L)
     {
         try
         {
-            var owner = Owner(L);
-            long spin = owner.SpinTicks;
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            while (owner.Utility.QueueSize == 0 && owner.IsRunning
-                && System.Diagnostics.Stopwatch.GetTimestamp() - start < spin)
+            Owner(L).Sleep();
+        }
+        catch (Exception e)
+        {
+            Report(L, e);
+        }
+        return 0;
+    }
+
+    // answer(id, ok, ...): what a call that runs on its caller's thread answered (it has no DSS reply).
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Answer(lua_State L)
+    {
+        try
+        {
+            if (Owner(L).Answering.TryRemove(CallId(L, 1), out var answer))
             {
-                Thread.SpinWait(20);
+                answer.Read(L, 2);
             }
         }
         catch (Exception e)

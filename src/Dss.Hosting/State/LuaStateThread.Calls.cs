@@ -6,9 +6,11 @@ using static DarkSideSync.Interop.LuaNative;
 
 namespace DarkSideSync.Hosting.State;
 
-// Calls from .NET into the state: each is a blocking DSS delivery whose decode pushes
-// hosting.lua's call function, the call's id, path and arguments; Lua answers through the
-// delivery's waitingthread_callback with (true, results...) or (false, kind, message, traceback).
+// Calls from .NET into the state: one runs on the caller's thread when the state is idle
+// (LuaStateThread.CallsHere.cs); otherwise it is a blocking DSS delivery whose decode pushes
+// hosting.lua's call function, the call's id, path and arguments. Lua answers with (true,
+// results...) or (false, kind, message, traceback), through core.answer or the delivery's
+// waitingthread_callback; either way the caller sees the same outcomes and exceptions.
 internal sealed partial class LuaStateThread
 {
     /// <summary>Any thread: calls the Lua function at <paramref name="path"/> and converts its results to <typeparamref name="TResult"/>.</summary>
@@ -22,17 +24,24 @@ internal sealed partial class LuaStateThread
         }
         var limit = timeout ?? Options.DefaultTimeout;
         long budgetNs = (budget ?? Options.CallBudget) is { } b ? (long)b.TotalNanoseconds : long.MaxValue;
-        var call = new HostedCall(Interlocked.Increment(ref _lastCallId), path, arguments ?? [], budgetNs);
+        var call = new HostedCall(Interlocked.Increment(ref _lastCallId), path, arguments ?? [], budgetNs)
+        {
+            TimeoutAtNs = Options.RunCallsOnCallerThread && limit is { } l && l != Timeout.InfiniteTimeSpan
+                ? Budgets.BudgetCalls.dss_budget_now_ns() + (long)l.TotalNanoseconds : long.MaxValue,
+        };
         LuaMetrics.Calls.Add(1, MetricTags);
         long started = LuaMetrics.Timing ? Stopwatch.GetTimestamp() : 0; // 0: nobody listens to the timings
         call.Timed = started != 0;
         Calls[call.Id] = call;
         Interlocked.Increment(ref _outstanding);
-        using var linked = cancellationToken.Register(static c => ((HostedCall)c!).Cancel(), call);
+        using var linked = cancellationToken.CanBeCanceled ? cancellationToken.Register(CancelCall, (this, call)) : default;
         try
         {
-            var outcome = await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
-                .ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            var outcome = TryRunHere<TResult>(call, cancellationToken) is { } here
+                ? await AnswerOf(here, call, cancellationToken).ConfigureAwait(false)
+                : await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
+                    .ConfigureAwait(false);
             try
             {
                 return outcome.Get(path, Name);
@@ -79,6 +88,11 @@ internal sealed partial class LuaStateThread
             LuaMetrics.Errors.Add(1, LuaMetrics.WithErrorType(MetricTags, "conversion"));
             throw conversion; // an argument that cannot be a Lua value; nothing ran
         }
+        catch (LuaConversionException) when (Volatile.Read(ref call.ReachedLua) == 0)
+        {
+            LuaMetrics.Errors.Add(1, LuaMetrics.WithErrorType(MetricTags, "conversion"));
+            throw; // the same, for a call that was to run here
+        }
         finally
         {
             if (started != 0)
@@ -86,6 +100,10 @@ internal sealed partial class LuaStateThread
                 Record(call, started);
             }
             call.Cancel();
+            if (call.Inline is not null)
+            {
+                Answering.TryRemove(call.Id, out _); // given up on (timeout, token): its answer, if any, goes nowhere
+            }
             if (Volatile.Read(ref call.ReachedLua) == 0)
             {
                 Calls.TryRemove(call.Id, out _); // refused, withdrawn, or its arguments did not convert: Lua never saw it
@@ -96,6 +114,45 @@ internal sealed partial class LuaStateThread
             }
         }
     }
+
+    // The answer of a call run here: at once when it finished here (no thread hop), else when
+    // the state's thread finishes it (it awaited .NET), within the call's timeout and token.
+    // Its end by timeout or token reads as a queued call's does (DssDeliveryCanceledException).
+    private static ValueTask<CallOutcome<TResult>> AnswerOf<TResult>(InlineAnswer<TResult> answer, HostedCall call, CancellationToken cancellationToken)
+    {
+        var outcome = answer.Outcome;
+        return outcome.IsCompleted
+            ? new(Settled(outcome.Result, call, cancellationToken))
+            : new(AwaitAnswer(outcome, call, cancellationToken));
+    }
+
+    private static async Task<CallOutcome<TResult>> AwaitAnswer<TResult>(Task<CallOutcome<TResult>> outcome, HostedCall call, CancellationToken cancellationToken)
+    {
+        var left = call.TimeoutAtNs == long.MaxValue
+            ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromTicks(Math.Max(0, call.TimeoutAtNs - Budgets.BudgetCalls.dss_budget_now_ns()) / 100);
+        try
+        {
+            return Settled(await outcome.WaitAsync(left, cancellationToken).ConfigureAwait(false), call, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new DssDeliveryCanceledException(CancelReason.Timeout, reachedLua: true);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new DssDeliveryCanceledException(CancelReason.CallerCancelled, reachedLua: true);
+        }
+    }
+
+    // The budget hook ended a call run here at its timeout, or because its token was cancelled.
+    private static CallOutcome<TResult> Settled<TResult>(CallOutcome<TResult> outcome, HostedCall call, CancellationToken cancellationToken) =>
+        outcome.Kind switch
+        {
+            "time" when Budgets.BudgetCalls.dss_budget_now_ns() >= call.TimeoutAtNs => throw new DssDeliveryCanceledException(CancelReason.Timeout, reachedLua: true),
+            "cancelled" when cancellationToken.IsCancellationRequested => throw new DssDeliveryCanceledException(CancelReason.CallerCancelled, reachedLua: true),
+            _ => outcome,
+        };
 
     private void Record(HostedCall call, long started)
     {
@@ -135,6 +192,18 @@ internal sealed partial class LuaStateThread
         });
     }
 
+    // The caller's token: the call's .NET functions see it; a call running here ends at its next
+    // budget check (a queued one is withdrawn or abandoned by the cancelled delivery).
+    private static void CancelCall(object? state)
+    {
+        var (owner, call) = ((LuaStateThread, HostedCall))state!;
+        call.Cancel();
+        if (call.Inline is not null)
+        {
+            owner.EndIfRunning(call.Id);
+        }
+    }
+
     // Queued, then cancelled before Lua got it: it never runs.
     private static void Dropped(HostedCall call, CancelReason reason) => call.Cancel();
 
@@ -164,28 +233,8 @@ internal sealed partial class LuaStateThread
     }
 
     // Lua thread: what the call's reply was called with.
-    private static CallOutcome<TResult> AnswerOf<TResult>(LuaStack lua, bool garbage)
-    {
-        nint L = lua.State;
-        if (garbage)
-        {
-            return CallOutcome<TResult>.Failed(new LuaStateUnavailableException("The call's answer was dropped: the state closed, or Lua let go of its reply without answering.", reachedLua: true));
-        }
-        int top = lua_gettop(L);
-        if (lua_toboolean(L, 1) != 0)
-        {
-            try
-            {
-                return CallOutcome<TResult>.Of(LuaCodec.ReadResults<TResult>(L, 2, top - 1)!);
-            }
-            catch (LuaConversionException e)
-            {
-                return CallOutcome<TResult>.Failed(e);
-            }
-        }
-        string kind = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)! : "error";
-        string message = lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3)! : "(no message)";
-        string traceback = lua_type(L, 4) == LUA_TSTRING ? lua_tostring(L, 4)! : "";
-        return CallOutcome<TResult>.FailedInLua(kind, message, traceback);
-    }
+    private static CallOutcome<TResult> AnswerOf<TResult>(LuaStack lua, bool garbage) =>
+        garbage
+            ? CallOutcome<TResult>.Failed(new LuaStateUnavailableException("The call's answer was dropped: the state closed, or Lua let go of its reply without answering.", reachedLua: true))
+            : CallOutcome<TResult>.Read(lua.State, 1);
 }

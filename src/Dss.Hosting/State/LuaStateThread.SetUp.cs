@@ -78,6 +78,7 @@ internal sealed partial class LuaStateThread
         ResumeFunction = Reference(L, module, "resume\0"u8);
         AbandonFunction = Reference(L, module, "abandon\0"u8);
         Bridge.ExportFunctions.Install(L, module, (nint)_self, Options.Exports, this);
+        MakeRunner(L);
         lua_settop(L, 0);
 
         if (Options.QueueCapacity is { } capacity)
@@ -90,11 +91,14 @@ internal sealed partial class LuaStateThread
             Run(L, SafeSandbox, "the sandbox");
         }
         // Stop-DSS (lua_close, or a script's darksidesync.stop()) cancels this utility: without it
-        // no call can arrive, so the loop ends and the state is over (a pool replaces it).
+        // no call can arrive, so the loop ends and the state is over (a pool replaces it). The
+        // calls in flight fail, whichever thread runs them.
         if (DssUtility.Register(L, this, u =>
             {
                 u.Unregister();
                 _running = false;
+                FailUnanswered(); // as the cancelled deliveries fail the queued calls, so do the calls run here
+                u.WakeLua();      // a stop from a call run on its caller's thread finds the loop asleep
             }, out var utility) != DssStatus.Success)
         {
             throw new LuaStartupException($"{Name}: DSS did not start for the state.");

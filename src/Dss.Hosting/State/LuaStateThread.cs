@@ -11,8 +11,8 @@ namespace DarkSideSync.Hosting.State;
 /// <summary>
 /// One Lua state on a dedicated OS thread, for the state's whole life: the thread opens it,
 /// runs the start-up scripts, runs DSS's loop (sleep in <c>wait</c>, <c>dispatch</c>), and
-/// closes it at stop. Every call arrives as a DSS delivery; nothing but this thread touches
-/// the state.
+/// closes it at stop. A call arrives as a DSS delivery, or, while the loop sleeps, runs on its
+/// caller's thread (LuaStateThread.CallsHere.cs); either way one thread at a time runs Lua in it.
 /// </summary>
 /// <remarks>
 /// The Lua side is <c>hosting.lua</c>; its core functions (<see cref="CoreFunctions"/>) and the
@@ -113,6 +113,7 @@ internal sealed partial class LuaStateThread
 
     private void Run()
     {
+        TakeGateForGood();
         try
         {
             SetUp();
@@ -166,6 +167,7 @@ internal sealed partial class LuaStateThread
                 call.Cancel();
             }
             Calls.Clear();
+            FailUnanswered();
             _exited.TrySetResult();
         }
     }

@@ -9,7 +9,8 @@
 --   core.finished(id)       the call is over (answered, failed or abandoned)
 --   core.running()          false once the host stops the state
 --   core.log(message)       a callback error nobody else sees
---   core.spin()             spins briefly until something is queued (before the loop sleeps)
+--   core.sleep()            lets go of the state until something is queued or the host wakes it
+--   core.answer(id, ...)    the answer of a call that runs on its caller's thread (it has no DSS reply)
 --   core.markers()          the budget hook's error values: time, memory, cancelled
 local core, darksidesync = ...
 
@@ -19,7 +20,7 @@ local pack, unpack = table.pack, table.unpack
 local type, tostring, error, rawget, pcall = type, tostring, error, rawget, pcall
 local traceback = debug.traceback -- kept before a sandbox removes debug
 local loaded = package.loaded
-local enter, leave, finished = core.enter, core.leave, core.finished
+local enter, leave, finished, answer = core.enter, core.leave, core.finished, core.answer
 
 local TIME, MEMORY, CANCELLED = core.markers()
 -- An async .NET function yields this, and its token, to the call's step below.
@@ -54,11 +55,18 @@ local function body(f, ...)
 end
 local idle, IDLE_MAX = {}, 64
 
+-- A queued call answers through its DSS reply (a waitingthread_callback); a call the host
+-- runs on its caller's thread has none (reply nil) and answers through core.answer.
+local function respond(reply, id, ...)
+  if reply then return reply(...) end
+  return answer(id, ...)
+end
+
 local function finish(id, ...)
   local call = calls[id]
   calls[id] = nil
   finished(id)
-  return call.reply(...)
+  return respond(call.reply, id, ...)
 end
 
 -- An error value as text; a __tostring that raises must not take the answer down with it.
@@ -112,7 +120,8 @@ end
 
 local M = {}
 
--- The callback of a call delivery: reply is its waitingthread_callback.
+-- The callback of a call delivery (reply: its waitingthread_callback), or the host's own call
+-- of a call it runs on the caller's thread (reply: nil).
 function M.call(reply, id, path, ...)
   -- Protected: a module's __index may raise; the answer must reach the caller all the same.
   local found, f = pcall(resolve, path)
@@ -120,7 +129,7 @@ function M.call(reply, id, path, ...)
     finished(id)
     local why = found and ("'%s' is not a function (it is %s)"):format(path, type(f))
       or ("looking up '%s' failed: %s"):format(path, text(f))
-    return reply(false, "error", why, "")
+    return respond(reply, id, false, "error", why, "")
   end
   local co = idle[#idle]
   if co then
@@ -208,13 +217,12 @@ function M.startup(path)
 end
 
 -- The state's loop: sleep until something is queued (or the host wakes it), run it, again.
+-- While it sleeps the host may run calls on their callers' threads, one at a time.
 function M.loop()
-  local wait, dispatch, running, log, spin = darksidesync.wait, darksidesync.dispatch, core.running, core.log, core.spin
+  local dispatch, running, log, sleep = darksidesync.dispatch, core.running, core.log, core.sleep
   local function handler(message) log(traceback(tostring(message), 2)); return message end
   while running() do
-    -- A call that follows soon after the last is taken without a wake-up; then sleep.
-    spin()
-    wait()
+    sleep()
     dispatch(nil, handler)
   end
 end
