@@ -26,21 +26,38 @@ local TIME, MEMORY, CANCELLED = core.markers()
 -- An async .NET function yields this, and its token, to the call's step below.
 local ASYNC = setmetatable({}, { __name = "darksidesync.hosting.async" })
 
-local calls = {}   -- id -> { co = coroutine, reply = waitingthread_callback }
+-- The calls Lua has, by id: their coroutine, their DSS reply (none for a call run on its
+-- caller's thread) and, while they await .NET, their async token. Three flat tables, so a call
+-- allocates no table of its own.
+local running_co, reply_of, token_of = {}, {}, {}
 local awaiting = {} -- async token -> call id
 
 -- "pricing.price": a field of the loaded module "pricing", else of the global "pricing".
+-- A path is split once (the first PATHS_MAX distinct paths are kept split); the lookup itself
+-- runs at every call, so a script that replaces a function is seen at once.
 local find, sub = string.find, string.sub
+local parts_of, paths_kept, PATHS_MAX = {}, 0, 1024
+local function split(path)
+  local parts, start = {}, 1
+  while true do
+    local dot = find(path, ".", start, true)
+    parts[#parts + 1] = sub(path, start, dot and dot - 1 or nil)
+    if not dot then return parts end
+    start = dot + 1
+  end
+end
 local function resolve(path)
-  local dot = find(path, ".", 1, true)
-  local name = dot and sub(path, 1, dot - 1) or path
+  local parts = parts_of[path]
+  if not parts then
+    parts = split(path)
+    if paths_kept < PATHS_MAX then parts_of[path], paths_kept = parts, paths_kept + 1 end
+  end
+  local name = parts[1]
   local value = loaded[name]
   if value == nil or value == true then value = rawget(_G, name) end
-  while dot and value ~= nil do
+  for i = 2, #parts do
     if type(value) ~= "table" then return nil end
-    local next_dot = find(path, ".", dot + 1, true)
-    value = value[sub(path, dot + 1, next_dot and next_dot - 1 or nil)]
-    dot = next_dot
+    value = value[parts[i]]
   end
   return value
 end
@@ -63,10 +80,10 @@ local function respond(reply, id, ...)
 end
 
 local function finish(id, ...)
-  local call = calls[id]
-  calls[id] = nil
+  local reply = reply_of[id]
+  running_co[id], reply_of[id], token_of[id] = nil, nil, nil
   finished(id)
-  return respond(call.reply, id, ...)
+  return respond(reply, id, ...)
 end
 
 -- An error value as text; a __tostring that raises must not take the answer down with it.
@@ -93,7 +110,7 @@ local function after(id, co, ok, first, ...)
   if ok and first == ASYNC then
     local token = ...
     awaiting[token] = id
-    calls[id].token = token
+    token_of[id] = token
     return
   end
   if ok then
@@ -111,9 +128,8 @@ local function after(id, co, ok, first, ...)
 end
 
 local function step(id, ...)
-  local call = calls[id]
-  if not call then return end -- abandoned meanwhile
-  local co = call.co
+  local co = running_co[id]
+  if not co then return end -- abandoned meanwhile
   enter(id)
   return after(id, co, resume(co, ...))
 end
@@ -139,7 +155,7 @@ function M.call(reply, id, path, ...)
     co = create(body)
     core.arm(co, id, true)
   end
-  calls[id] = { co = co, reply = reply }
+  running_co[id], reply_of[id] = co, reply
   return step(id, f, ...)
 end
 
@@ -153,11 +169,12 @@ end
 -- A call that timed out or was cancelled while it awaited .NET: its coroutine is closed
 -- (its to-be-closed variables run) and it is forgotten; its answer is never sent.
 function M.abandon(id)
-  local call = calls[id]
-  if not call then return end
-  calls[id] = nil
-  if call.token then awaiting[call.token] = nil end
-  close(call.co)
+  local co = running_co[id]
+  if not co then return end
+  local token = token_of[id]
+  running_co[id], reply_of[id], token_of[id] = nil, nil, nil
+  if token then awaiting[token] = nil end
+  close(co)
   finished(id)
 end
 
