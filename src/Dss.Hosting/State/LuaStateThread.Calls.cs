@@ -40,8 +40,8 @@ internal sealed partial class LuaStateThread
             cancellationToken.ThrowIfCancellationRequested();
             var outcome = TryRunHere<TResult>(call, cancellationToken) is { } here
                 ? await AnswerOf(here, call, cancellationToken).ConfigureAwait(false)
-                : await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
-                    .ConfigureAwait(false);
+                : Settled(await Utility.DeliverAndWaitAsync(call, DecodeCall, AnswerOf<TResult>, limit, cancellationToken, Dropped, Options.QueueOverflow)
+                    .ConfigureAwait(false), call, cancellationToken);
             try
             {
                 return outcome.Get(path, Name);
@@ -145,7 +145,9 @@ internal sealed partial class LuaStateThread
         }
     }
 
-    // The budget hook ended a call run here at its timeout, or because its token was cancelled.
+    // The budget hook ended the call at its timeout (TimeoutAtNs, set when calls may run here:
+    // a queued one meets it too), or because its token was cancelled: the caller sees what it
+    // would have seen had the answer come a moment later.
     private static CallOutcome<TResult> Settled<TResult>(CallOutcome<TResult> outcome, HostedCall call, CancellationToken cancellationToken) =>
         outcome.Kind switch
         {
