@@ -1,3 +1,5 @@
+using static DarkSideSync.Interop.LuaNative;
+
 namespace DarkSideSync.Hosting.Calls;
 
 /// <summary>
@@ -52,8 +54,9 @@ internal sealed class HostedCall(long id, string path, object?[] arguments, long
     public long BudgetLeftNs { get; set; } = budgetNs;
 
     /// <summary>
-    /// When the caller's timeout ends the call where it runs (<c>dss_budget_now_ns</c>); long.MaxValue:
-    /// not here. Set for calls run on their caller's thread, which no DSS timer watches while they run.
+    /// When the caller's timeout ends the call where it runs, through the budget hook
+    /// (<c>dss_budget_now_ns</c>); long.MaxValue: never. Set when the state may run calls on their
+    /// callers' threads, which no DSS timer watches while they run (a queued call meets it too).
     /// </summary>
     public long TimeoutAtNs { get; init; } = long.MaxValue;
 
@@ -109,8 +112,8 @@ internal sealed class CallOutcome<TResult>
     /// </summary>
     public static CallOutcome<TResult> Read(nint L, int first)
     {
-        int top = DarkSideSync.Interop.LuaNative.lua_gettop(L);
-        if (DarkSideSync.Interop.LuaNative.lua_toboolean(L, first) != 0)
+        int top = lua_gettop(L);
+        if (lua_toboolean(L, first) != 0)
         {
             try
             {
@@ -125,8 +128,8 @@ internal sealed class CallOutcome<TResult>
     }
 
     private static string? Text(nint L, int index) =>
-        DarkSideSync.Interop.LuaNative.lua_type(L, index) == DarkSideSync.Interop.LuaNative.LUA_TSTRING
-            ? DarkSideSync.Interop.LuaNative.lua_tostring(L, index) : null;
+        lua_type(L, index) == LUA_TSTRING
+            ? lua_tostring(L, index) : null;
 
     /// <summary>The result, or the exception that tells the caller what happened to the call at <paramref name="path"/>.</summary>
     public TResult Get(string path, string state) =>

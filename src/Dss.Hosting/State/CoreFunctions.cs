@@ -78,7 +78,7 @@ internal static unsafe class CoreFunctions
                 long now = BudgetCalls.dss_budget_now_ns();
                 call.SliceStartNs = now;
                 long deadline = call.BudgetLeftNs == long.MaxValue ? long.MaxValue : now + Math.Max(0, call.BudgetLeftNs);
-                deadline = Math.Min(deadline, call.TimeoutAtNs); // a call run on its caller's thread ends at its timeout here
+                deadline = Math.Min(deadline, call.TimeoutAtNs); // the hook ends the call at its timeout (HostedCall.TimeoutAtNs)
                 BudgetCalls.dss_budget_enter(owner.Control, call.Id, deadline, owner.Options.MemoryLimitBytes ?? 0);
             }
         }
